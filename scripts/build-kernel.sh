@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# build-kernel.sh VARIANT: build build/linux into build/obj/VARIANT.
+#   host   tinyconfig + arch/powerpc/configs/kvm_hpt_host.config
+#   debug  the same + kvm_hpt_debug.config (lockdep, KASAN, ...)
+# The config is regenerated when a fragment changes; the build is incremental.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+variant=${1:?variant}
+tree="$top/build/linux"
+obj="$top/build/obj/$variant"
+jobs=${JOBS:-$(($(nproc) + 1))}
+kmake=(make -s -C "$tree" O="$obj" ARCH=powerpc CROSS_COMPILE=powerpc64le-linux-gnu- -j"$jobs")
+
+fragments=("$tree/arch/powerpc/configs/kvm_hpt_host.config")
+[ "$variant" = debug ] && fragments+=("$tree/arch/powerpc/configs/kvm_hpt_debug.config")
+[ "$variant" = host ] || [ "$variant" = debug ] || { echo "unknown variant $variant" >&2; exit 1; }
+
+mkdir -p "$obj"
+sum=$(cat "${fragments[@]}" | sha1sum)
+if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.fragments" 2>/dev/null)" != "$sum" ]; then
+	echo "kernel[$variant]: configuring"
+	"${kmake[@]}" tinyconfig >/dev/null
+	"$tree/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${fragments[@]}" \
+		>"$obj/merge.log" 2>&1
+	"${kmake[@]}" olddefconfig
+	# Every option a fragment asks for must have survived olddefconfig.
+	bad=0
+	while read -r opt; do
+		grep -qx -- "$opt" "$obj/.config" || { echo "kernel[$variant]: $opt not set" >&2; bad=1; }
+	done < <(grep -h '^CONFIG_' "${fragments[@]}")
+	[ $bad = 0 ] || exit 1
+	echo "$sum" >"$obj/.fragments"
+fi
+
+start=$(date +%s)
+echo "kernel[$variant]: building vmlinux (-j$jobs)"
+"${kmake[@]}" vmlinux 2>&1 | tee "$obj/build.log" | grep -v '^$' || true
+[ "${PIPESTATUS[0]}" = 0 ] || { echo "kernel[$variant]: build failed, see $obj/build.log" >&2; exit 1; }
+echo "kernel[$variant]: done in $(( $(date +%s) - start ))s"

@@ -1,0 +1,103 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Prepare build/linux: Debian's linux-source-6.12 as a git repository whose
+# history is
+#
+#   base     the unpacked Debian source, as shipped
+#   patched  one commit per entry of patches/series (git am)
+#   HEAD     one commit placing our overlay (arch/ include/ Documentation/
+#            tools/ of this repository, at the same paths)
+#
+# Re-running only redoes what changed: a changed series resets to base and
+# re-applies it; a changed overlay file is copied (others keep their mtime,
+# so kbuild rebuilds only what depends on it) and the overlay commit is
+# amended.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+tree="$top/build/linux"
+tarball=/usr/src/linux-source-6.12.tar.xz
+overlay_dirs=(arch include Documentation tools)
+
+g() { git -C "$tree" -c user.name="hpt-fd build" -c user.email="hpt-fd@localhost" \
+	-c commit.gpgsign=false "$@"; }
+
+log() { echo "tree: $*"; }
+
+if [ ! -d "$tree/.git" ]; then
+	[ -r "$tarball" ] || { echo "tree: $tarball missing (run make deps)" >&2; exit 1; }
+	rm -rf "$tree" "$top/build/linux.tmp"
+	mkdir -p "$top/build/linux.tmp"
+	log "unpacking $tarball"
+	tar -xJf "$tarball" -C "$top/build/linux.tmp"
+	mv "$top/build/linux.tmp"/linux-source-6.12 "$tree"
+	rmdir "$top/build/linux.tmp"
+	pkg=$(dpkg-query -W -f='${Version}' linux-source-6.12)
+	kver=$(make -s -C "$tree" kernelversion)
+	printf 'debian-package: linux-source-6.12 %s\nkernel-version: %s\n' "$pkg" "$kver" \
+		>"$top/build/base-version.txt"
+	log "base is Linux $kver from linux-source-6.12 $pkg"
+	g init -q -b base-tree
+	# Debian's .gitignore ignores the whole top level: add by force.
+	g add -A -f .
+	g commit -q -m "Linux $kver (Debian linux-source-6.12 $pkg)"
+	g tag -f base >/dev/null
+fi
+
+# Patches: one commit each, re-applied from base when the series changes.
+series_sum=$( (cd "$top/patches" && cat series && { grep -v "^#" series || true; } | xargs -r cat) | sha1sum)
+if [ "$(cat "$tree/.git/hpt-series" 2>/dev/null)" != "$series_sum" ]; then
+	log "applying patches/series"
+	g reset -q --hard base
+	g clean -q -fd
+	mapfile -t patches < <({ grep -v -e "^#" -e "^$" "$top/patches/series" || true; } | sed "s|^|$top/patches/|")
+	if [ ${#patches[@]} -gt 0 ]; then
+		g am -q "${patches[@]}" || { g am --abort; echo "tree: git am failed" >&2; exit 1; }
+	fi
+	g tag -f patched >/dev/null
+	echo "$series_sum" >"$tree/.git/hpt-series"
+fi
+
+# Overlay: files git tracks (or would track) under the overlay directories.
+mapfile -t files < <(cd "$top" && git ls-files --cached --others --exclude-standard \
+	-- "${overlay_dirs[@]}" | sort -u)
+touched=()
+for f in "${files[@]}"; do
+	[ -f "$top/$f" ] || continue
+	if ! cmp -s "$top/$f" "$tree/$f"; then
+		mkdir -p "$(dirname "$tree/$f")"
+		cp "$top/$f" "$tree/$f"
+		touched+=("$f")
+	fi
+done
+# Files the previous overlay placed that are gone now: back to the patched state.
+while read -r f; do
+	[ -n "$f" ] || continue
+	if ! printf '%s\n' "${files[@]}" | grep -qxF "$f"; then
+		if g cat-file -e "patched:$f" 2>/dev/null; then
+			g checkout -q patched -- "$f"
+		else
+			rm -f "$tree/$f"
+		fi
+		touched+=("$f")
+	fi
+done < <(g diff --name-only patched HEAD)
+
+if [ "$(g rev-parse HEAD)" = "$(g rev-parse patched)" ] || [ ${#touched[@]} -gt 0 ]; then
+	# Only our files: anything else lying in the tree stays out of the commit.
+	[ ${#touched[@]} -eq 0 ] || g add -A -f -- "${touched[@]}"
+	msg="hpt-fd: Add the files wholly ours
+
+Files of the HPT fd project that are not edits of upstream files, placed
+at the path they take in the kernel tree:
+
+$(printf '  %s\n' "${files[@]}")"
+	if [ "$(g rev-parse HEAD)" = "$(g rev-parse patched)" ]; then
+		g commit -q --allow-empty -m "$msg"
+	else
+		g commit -q --allow-empty --amend -m "$msg"
+	fi
+	log "overlay commit $(g rev-parse --short HEAD) (${#files[@]} files)"
+fi
+log "ready: $(g log --oneline base..HEAD | wc -l) commits over base"

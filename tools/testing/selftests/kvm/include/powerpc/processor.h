@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * powerpc (Book3S HV) processor support for KVM selftests.
+ *
+ * Guests run in real mode (MSR[IR,DR] = 0) on a hashed page table (HPT)
+ * VM: the guest's effective address is its real address, and the VRMA that
+ * KVM builds on the first KVM_RUN maps guest real addresses 1:1 onto guest
+ * physical ones, so the library's gva == gpa.  Exceptions land on small
+ * stubs in guest page 0 that report the vector to the host.
+ */
+#ifndef SELFTEST_KVM_PROCESSOR_H
+#define SELFTEST_KVM_PROCESSOR_H
+
+#include <linux/compiler.h>
+#include <linux/types.h>
+
+#include "hcall.h"
+
+#define MSR_SF		(1ULL << 63)
+#define MSR_VEC		(1ULL << 25)
+#define MSR_VSX		(1ULL << 23)
+#define MSR_FP		(1ULL << 13)
+#define MSR_ME		(1ULL << 12)
+#define MSR_LE		(1ULL << 0)
+
+/* 64-bit, little-endian, real mode, with FP and vector units usable. */
+#define GUEST_MSR	(MSR_SF | MSR_VEC | MSR_VSX | MSR_FP | MSR_ME | MSR_LE)
+
+#define LPCR_ILE	(1ULL << 25)
+
+/* Every HV KVM guest needs an HPT of at least 2^18 bytes. */
+#define HPT_ORDER_DEFAULT	18
+
+/* Guest page 0 holds the exception stubs: never handed out as a gva. */
+#define GUEST_VECTORS_END	0x2000
+
+#endif /* SELFTEST_KVM_PROCESSOR_H */
