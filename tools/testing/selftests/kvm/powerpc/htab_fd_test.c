@@ -312,8 +312,8 @@ KVM_ONE_VCPU_TEST(htab_fd, later_pass_returns_changes, guest_code)
 		int g = guest_hpte_at(i, NR_GUEST_HPTES);
 
 		if (g == IDX_REMOVED || g == IDX_PROTECTED || g == IDX_ADDED) {
-			TEST_ASSERT(m.touched[i], "change to HPTE %lu (guest entry %d) not returned",
-				    i, g);
+			TEST_ASSERT(m.touched[i],
+				    "change to HPTE %lu (guest entry %d) not returned", i, g);
 		} else if (g >= 0) {
 			TEST_ASSERT(!m.touched[i] ||
 				    (hpte_v_seen(m.hpte[i].v) == hpte_v_seen(before[g].v) &&

@@ -13,6 +13,7 @@
 #ifndef SELFTEST_KVM_HTAB_H
 #define SELFTEST_KVM_HTAB_H
 
+#include <linux/bits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -27,10 +28,10 @@
 /* Kernel-private software bits of V: the HPTE lock and "host page absent". */
 #define HPTE_V_HVLOCK		0x40ULL
 #define HPTE_V_ABSENT		0x20ULL
-#define HPTE_V_1TB_SEG		(1ULL << 62)
+#define HPTE_V_1TB_SEG		BIT_ULL(62)
 #define HPTE_V_AVPN_SHIFT	7
 
-#define HPTE_R_PP0		(1ULL << 63)
+#define HPTE_R_PP0		BIT_ULL(63)
 #define HPTE_R_R		0x100ULL
 #define HPTE_R_C		0x80ULL
 #define HPTE_R_M		0x10ULL

@@ -11,22 +11,23 @@
 #ifndef SELFTEST_KVM_PROCESSOR_H
 #define SELFTEST_KVM_PROCESSOR_H
 
+#include <linux/bits.h>
 #include <linux/compiler.h>
 #include <linux/types.h>
 
 #include "hcall.h"
 
-#define MSR_SF		(1ULL << 63)
-#define MSR_VEC		(1ULL << 25)
-#define MSR_VSX		(1ULL << 23)
-#define MSR_FP		(1ULL << 13)
-#define MSR_ME		(1ULL << 12)
-#define MSR_LE		(1ULL << 0)
+#define MSR_SF		BIT_ULL(63)
+#define MSR_VEC		BIT_ULL(25)
+#define MSR_VSX		BIT_ULL(23)
+#define MSR_FP		BIT_ULL(13)
+#define MSR_ME		BIT_ULL(12)
+#define MSR_LE		BIT_ULL(0)
 
 /* 64-bit, little-endian, real mode, with FP and vector units usable. */
 #define GUEST_MSR	(MSR_SF | MSR_VEC | MSR_VSX | MSR_FP | MSR_ME | MSR_LE)
 
-#define LPCR_ILE	(1ULL << 25)
+#define LPCR_ILE	BIT_ULL(25)
 
 /* Every HV KVM guest needs an HPT of at least 2^18 bytes. */
 #define HPT_ORDER_DEFAULT	18

@@ -22,13 +22,19 @@
 #define PPC_INST_LIS(rt, imm)	(0x3c000000 | (rt) << 21 | ((imm) & 0xffff))
 #define PPC_INST_ORI(ra, rs, imm) (0x60000000 | (rs) << 21 | (ra) << 16 | ((imm) & 0xffff))
 #define PPC_INST_LI(rt, imm)	(0x38000000 | (rt) << 21 | ((imm) & 0xffff))
-#define PPC_SPR_FIELD(spr)	((((spr) & 0x1f) << 5 | ((spr) >> 5)) << 11)
-#define PPC_INST_MFSPR(rt, spr)	(0x7c0002a6 | (rt) << 21 | PPC_SPR_FIELD(spr))
 #define PPC_INST_SC1		0x44000022
 #define PPC_INST_B_SELF		0x48000000
 #define SPRN_SRR0		26
 #define SPRN_SRR1		27
 #define VECTOR_STUB_STRIDE	0x20
+
+/* mfspr encodes the SPR number with its two 5-bit halves swapped. */
+static uint32_t ppc_inst_mfspr(uint32_t rt, uint32_t spr)
+{
+	uint32_t field = (spr & 0x1f) << 5 | spr >> 5;
+
+	return 0x7c0002a6 | rt << 21 | field << 11;
+}
 
 /*
  * Real-mode gvas are gpas, and page 0 holds the exception stubs: hand out
@@ -36,7 +42,7 @@
  */
 void vm_vaddr_populate_bitmap(struct kvm_vm *vm)
 {
-	uint64_t first = GUEST_VECTORS_END > vm->page_size ?
+	uint64_t first = vm->page_size < GUEST_VECTORS_END ?
 			 GUEST_VECTORS_END / vm->page_size : 1;
 
 	sparsebit_set_num(vm->vpages_valid, first,
@@ -80,8 +86,8 @@ static void install_exception_stubs(struct kvm_vm *vm)
 		*p++ = PPC_INST_LIS(3, KVM_SELFTEST_HCALL_EXCEPTION >> 16);
 		*p++ = PPC_INST_ORI(3, 3, KVM_SELFTEST_HCALL_EXCEPTION);
 		*p++ = PPC_INST_LI(4, vec);
-		*p++ = PPC_INST_MFSPR(5, SPRN_SRR0);
-		*p++ = PPC_INST_MFSPR(6, SPRN_SRR1);
+		*p++ = ppc_inst_mfspr(5, SPRN_SRR0);
+		*p++ = ppc_inst_mfspr(6, SPRN_SRR1);
 		*p++ = PPC_INST_SC1;
 		*p++ = PPC_INST_B_SELF;
 	}

@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The HPT fd project: build a patched Linux 6.12 and test KVM_PPC_GET_HTAB_FD
+# on emulated POWER8/POWER9 hosts.  See README.md.
+
+HOST	?= powernv9-radix
+KERNEL	?= host
+TESTS	?= htab_fd_test
+ARGS	?=
+TIMEOUT	?= 900
+
+initrd	:= build/initramfs.cpio.gz
+
+.NOTPARALLEL:
+.PHONY: all deps tree kernel kernel-debug tests initramfs run check check-host \
+	static series clean distclean
+
+all: kernel kernel-debug initramfs
+
+deps:
+	@scripts/deps.sh
+
+tree: deps
+	@scripts/prepare-tree.sh
+
+kernel: tree
+	@scripts/build-kernel.sh host
+
+kernel-debug: tree
+	@scripts/build-kernel.sh debug
+
+tests: tree
+	@scripts/build-tests.sh
+
+initramfs: tests
+	@scripts/mkinitramfs.sh
+
+# The main job: boot the POWER9 host and stream a guest's HPT through the fd.
+run: kernel initramfs
+	@scripts/run-host.py --host powernv9-radix --kernel build/obj/host/vmlinux \
+		--initrd $(initrd) --mode demo --run htab_fd_demo --log build/logs/run.log
+
+# Every test: static checks, then the selftests on all three hosts.
+check: kernel kernel-debug initramfs
+	@TESTS=$(TESTS) scripts/check.sh
+
+# One host, one kernel, chosen tests: make check-host HOST=powernv8 ARGS=-t,first_pass
+check-host: $(if $(filter debug,$(KERNEL)),kernel-debug,kernel) initramfs
+	@scripts/run-host.py --host $(HOST) --kernel build/obj/$(KERNEL)/vmlinux \
+		--initrd $(initrd) --run $(TESTS) $(if $(ARGS),--args $(ARGS)) \
+		--timeout $(TIMEOUT) --log build/logs/$(HOST)-$(KERNEL).log
+
+static: tree tests
+	@scripts/static-checks.sh
+
+# The prepared tree's commits since the base, as a mail-ready series.
+series: tree
+	@rm -rf build/series
+	@git -C build/linux format-patch -q --cover-letter -o ../series base..HEAD
+	@ls build/series
+
+clean:
+	rm -rf build/obj build/initramfs build/initramfs.cpio.gz build/logs build/series
+
+distclean:
+	rm -rf build

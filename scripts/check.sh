@@ -1,0 +1,46 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: the static checks, then the selftests on the three emulated
+# hosts (the radix host boots the debug kernel).  Every check and every
+# test case counts; a host whose kernel reports trouble, or which never
+# reaches the end of its tests, counts as one more failure.  The last line
+# is "N passed, N failed, N skipped".
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+tests=${TESTS:-htab_fd_test}
+passed=0 failed=0 skipped=0
+start=$(date +%s)
+
+count() {	# a line "...: N passed, N failed, N skipped ..."
+	local p f s
+	read -r p f s < <(echo "$1" | sed -n 's/.* \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped.*/\1 \2 \3/p')
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	skipped=$((skipped + ${s:-0}))
+	[ -n "$p" ]
+}
+
+echo "check: static checks"
+out=$("$top/scripts/static-checks.sh" | tee /dev/stderr | tail -n1)
+count "$out" || failed=$((failed + 1))
+
+for spec in powernv9-radix:debug powernv9-hash:host powernv8:host; do
+	host=${spec%%:*}
+	kernel=${spec#*:}
+	echo "check: $host, $kernel kernel, $tests ($(( $(date +%s) - start ))s so far)"
+	out=$("$top/scripts/run-host.py" --host "$host" --kernel "$top/build/obj/$kernel/vmlinux" \
+		--initrd "$top/build/initramfs.cpio.gz" --run "$tests" \
+		--log "$top/build/logs/$host-$kernel.log" | tee /dev/stderr)
+	st=${PIPESTATUS[0]}
+	count "$(echo "$out" | grep '^== ')" || true
+	# A host-level failure (kernel trouble, timeout, crash) with no failed case.
+	if [ "$st" != 0 ] && ! echo "$out" | grep -q "test failed:"; then
+		failed=$((failed + 1))
+	fi
+done
+
+echo "check: done in $(( $(date +%s) - start ))s"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ $failed = 0 ]

@@ -1,0 +1,92 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# What a maintainer runs first, on what is ours:
+#   checkpatch --strict  on every patch in patches/ and every C file we own
+#   build warnings       our selftest files build with -Werror
+#   sparse (C=2), W=1    on the kernel objects built from C files we own
+#   coccicheck           (MODE=report) on every C file we own
+# Prints one "ok"/"not ok" line per check and ends with "N passed, N failed".
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+tree="$top/build/linux"
+obj="$top/build/obj"
+logdir="$top/build/logs/static"
+mkdir -p "$logdir"
+passed=0 failed=0 skipped=0
+
+result() {	# name, status (0 ok), log
+	if [ "$2" = 0 ]; then
+		echo "ok - $1"
+		passed=$((passed + 1))
+	else
+		echo "not ok - $1 (see ${3#"$top"/})"
+		sed 's/^/#   /' "$3" | head -20
+		failed=$((failed + 1))
+	fi
+}
+
+skip() {
+	echo "ok - $1 # SKIP $2"
+	skipped=$((skipped + 1))
+}
+
+mapfile -t our_c < <(cd "$top" && git ls-files --cached --others --exclude-standard \
+	-- arch include tools | grep -E '\.[ch]$')
+mapfile -t our_kernel_c < <(printf '%s\n' "${our_c[@]}" | grep -E '^arch/.*\.c$' || true)
+mapfile -t patches < <(grep -v -e '^#' -e '^$' "$top/patches/series" || true)
+
+for p in "${patches[@]}"; do
+	log="$logdir/checkpatch-$p.log"
+	(cd "$tree" && scripts/checkpatch.pl --strict -q "$top/patches/$p") >"$log" 2>&1
+	result "checkpatch --strict patches/$p" $? "$log"
+done
+
+for f in "${our_c[@]}"; do
+	log="$logdir/checkpatch-$(echo "$f" | tr / _).log"
+	(cd "$tree" && scripts/checkpatch.pl --strict -q --no-tree --show-types -f "$f") >"$log" 2>&1
+	result "checkpatch --strict $f" $? "$log"
+done
+
+# Rebuild our selftest objects with -Werror: any warning fails the build.
+log="$logdir/selftests-werror.log"
+mapfile -t st_objs < <(printf '%s\n' "${our_c[@]}" |
+	sed -n 's|^tools/testing/selftests/kvm/\(.*\)\.c$|'"$obj"'/selftests/\1.o|p')
+rm -f "${st_objs[@]}"
+"$top/scripts/build-tests.sh" EXTRA_CFLAGS="-static -Werror" "${st_objs[@]}" >"$log" 2>&1
+result "selftest files build without warnings (-Wall -Werror)" $? "$log"
+
+if [ ${#our_kernel_c[@]} -eq 0 ]; then
+	skip "sparse C=2 and W=1 on our kernel objects" "no kernel C file of ours yet"
+else
+	for f in "${our_kernel_c[@]}"; do
+		log="$logdir/sparse-w1-$(echo "$f" | tr / _).log"
+		touch "$tree/$f"
+		make -s -C "$tree" O="$obj/host" ARCH=powerpc CROSS_COMPILE=powerpc64le-linux-gnu- \
+			C=1 W=1 "${f%.c}.o" >"$log" 2>&1
+		st=$?
+		# Only what is said about our own file counts.
+		grep -F "$f" "$log" | grep -qiE 'warning|error' && st=1
+		result "sparse C=2 and W=1: $f" $st "$log"
+	done
+fi
+
+# coccicheck takes directories: stage our files in one and check it once.
+stage="$tree/.hpt-fd-cocci"
+log="$logdir/coccicheck.log"
+rm -rf "$stage"
+for f in "${our_c[@]}"; do
+	mkdir -p "$stage/$(dirname "$f")"
+	cp "$tree/$f" "$stage/$f"
+done
+make -s -C "$tree" ARCH=powerpc coccicheck MODE=report M=.hpt-fd-cocci >"$log.raw" 2>&1
+st=$?
+grep -F ".hpt-fd-cocci/" "$log.raw" | grep -v '^/usr/bin/spatch' | sed 's|\.hpt-fd-cocci/||' >"$log"
+[ -s "$log" ] && st=1
+rm -rf "$stage"
+[ $st = 0 ] || [ -s "$log" ] || cp "$log.raw" "$log"
+result "coccicheck MODE=report on ${#our_c[@]} files of ours" $st "$log"
+
+echo "static: $passed passed, $failed failed, $skipped skipped"
+[ $failed = 0 ]
