@@ -15,7 +15,7 @@ packages=(
 	gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross
 	qemu-system-ppc qemu-system-data
 	linux-source-6.12
-	sparse coccinelle
+	sparse coccinelle ocaml-nox
 )
 
 missing=()

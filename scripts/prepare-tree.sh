@@ -100,4 +100,8 @@ $(printf '  %s\n' "${files[@]}")"
 	fi
 	log "overlay commit $(g rev-parse --short HEAD) (${#files[@]} files)"
 fi
+# Hand edits (experiments) stay, but say so: they are in no commit.
+dirty=$(g status --porcelain --untracked-files=no | head -n 5)
+[ -z "$dirty" ] || log "warning: local changes not in any commit:
+$dirty"
 log "ready: $(g log --oneline base..HEAD | wc -l) commits over base"

@@ -78,15 +78,16 @@ def main():
     ended = False
     booted = False
     programs = []          # (name, ok, directive)
+    demo_exits = []        # (name, exit code)
     cases = {"passed": 0, "failed": 0, "skipped": 0}
-    failed_cases = []
-    current = None
+    failed_cases = []      # (name, why)
+    assertion = None       # lines of the last "Test Assertion Failure"
     buf = b""
     reason = None
     trouble_deadline = None
 
     def handle(line):
-        nonlocal ended, booted, current, trouble_deadline
+        nonlocal ended, booted, assertion, trouble_deadline
         log.write(line + "\n")
         if opt.mode == "demo" and booted and not line.startswith("HPTFD-"):
             print(line, flush=True)
@@ -97,6 +98,10 @@ def main():
         if END_MARKER in line:
             ended = True
             return
+        if line.startswith("HPTFD-DEMO-EXIT "):
+            _, name, rc = line.split()
+            demo_exits.append((name, int(rc)))
+            return
         if KERNEL_TROUBLE.search(line) and "==== Test Assertion" not in line:
             trouble.append(line.strip())
             if trouble_deadline is None:
@@ -105,8 +110,12 @@ def main():
                 trouble_deadline = time.monotonic() + 5
         m = RESULT.match(line)
         if not m or not booted:
-            if line.startswith("  # ") and "Test Assertion" in line:
-                progress(line.strip())
+            text = line.strip()
+            if "==== Test Assertion Failure ====" in text:
+                assertion = []
+            elif assertion is not None and text and not text.startswith(
+                    ("pid=", "sh: addr2line", "#")):
+                assertion.append(text)
             return
         indent, status, _num, name, directive = m.groups()
         skipped = bool(directive) and directive.upper().startswith("SKIP")
@@ -120,7 +129,11 @@ def main():
                 cases["passed"] += 1
             else:
                 cases["failed"] += 1
-                failed_cases.append(name)
+                why = ""
+                if assertion:
+                    why = assertion[0] + (": " + assertion[-1] if len(assertion) > 1 else "")
+                failed_cases.append((name, why))
+            assertion = None
             progress(f"  {status} {name}" + (f" # {directive}" if directive else ""))
 
     while True:
@@ -169,8 +182,19 @@ def main():
         for name, ok, directive in programs:
             if not ok:
                 problems.append(f"{name}: {directive}")
-        for name in failed_cases:
-            problems.append(f"test failed: {name}")
+        for name, why in failed_cases:
+            problems.append(f"test failed: {name}" + (f": {why}" if why else ""))
+    if opt.mode == "demo":
+        if not demo_exits and not problems:
+            problems.append("the demo did not run")
+        for name, rc in demo_exits:
+            if rc:
+                problems.append(f"{name} exited {rc}")
+        print(f"== {opt.host}: " + ", ".join(f"{n} exited {rc}" for n, rc in demo_exits) +
+              f"; {elapsed:.0f}s, kernel {'clean' if not trouble else 'NOT clean'}; log {opt.log}")
+        for p in problems:
+            print(f"FAIL {opt.host}: {p}")
+        return 1 if problems else 0
     print(f"== {opt.host}: {cases['passed']} passed, {cases['failed']} failed, "
           f"{cases['skipped']} skipped in {len(programs)} program(s), "
           f"{elapsed:.0f}s, kernel {'clean' if not trouble else 'NOT clean'}; log {opt.log}")
