@@ -47,7 +47,7 @@ check: kernel kernel-debug initramfs
 # One host, one kernel, chosen tests: make check-host HOST=powernv8 ARGS=-t,first_pass
 check-host: $(if $(filter debug,$(KERNEL)),kernel-debug,kernel) initramfs
 	@scripts/run-host.py --host $(HOST) --kernel build/obj/$(KERNEL)/vmlinux \
-		--initrd $(initrd) --run $(TESTS) $(if $(ARGS),--args $(ARGS)) \
+		--initrd $(initrd) --run $(TESTS) $(if $(ARGS),--args=$(ARGS)) \
 		--timeout $(TIMEOUT) --log build/logs/$(HOST)-$(KERNEL).log
 
 static: tree tests
@@ -56,7 +56,8 @@ static: tree tests
 # The prepared tree's commits since the base, as a mail-ready series.
 series: tree
 	@rm -rf build/series
-	@git -C build/linux format-patch -q --cover-letter -o ../series base..HEAD
+	@git -C build/linux -c user.name='HPT fd team' -c user.email=hpt-fd@localhost format-patch -q --cover-letter -o ../series base..HEAD
+	@python3 scripts/fill-cover-letter.py patches/cover-letter build/series/0000-cover-letter.patch
 	@ls build/series
 
 clean:

@@ -12,6 +12,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 tests=${TESTS:-htab_fd_test}
 passed=0 failed=0 skipped=0
 start=$(date +%s)
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 
 count() {	# a line "...: N passed, N failed, N skipped ..."
 	local p f s
@@ -23,20 +25,20 @@ count() {	# a line "...: N passed, N failed, N skipped ..."
 }
 
 echo "check: static checks"
-out=$("$top/scripts/static-checks.sh" | tee /dev/stderr | tail -n1)
-count "$out" || failed=$((failed + 1))
+"$top/scripts/static-checks.sh" | tee "$out"
+count "$(tail -n1 "$out")" || failed=$((failed + 1))
 
 for spec in powernv9-radix:debug powernv9-hash:host powernv8:host; do
 	host=${spec%%:*}
 	kernel=${spec#*:}
 	echo "check: $host, $kernel kernel, $tests ($(( $(date +%s) - start ))s so far)"
-	out=$("$top/scripts/run-host.py" --host "$host" --kernel "$top/build/obj/$kernel/vmlinux" \
+	"$top/scripts/run-host.py" --host "$host" --kernel "$top/build/obj/$kernel/vmlinux" \
 		--initrd "$top/build/initramfs.cpio.gz" --run "$tests" \
-		--log "$top/build/logs/$host-$kernel.log" | tee /dev/stderr)
+		--log "$top/build/logs/$host-$kernel.log" | tee "$out"
 	st=${PIPESTATUS[0]}
-	count "$(echo "$out" | grep '^== ')" || true
+	count "$(grep '^== ' "$out")" || true
 	# A host-level failure (kernel trouble, timeout, crash) with no failed case.
-	if [ "$st" != 0 ] && ! echo "$out" | grep -q "test failed:"; then
+	if [ "$st" != 0 ] && ! grep -q "test failed:" "$out"; then
 		failed=$((failed + 1))
 	fi
 done

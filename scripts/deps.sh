@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 dl="$top/build/dl"
 
 packages=(
-	build-essential bc bison flex cpio xz-utils git kmod python3 rsync
+	build-essential bc bison flex cpio xz-utils git kmod python3 python3-ply python3-git rsync
 	libelf-dev libssl-dev
 	gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross
 	qemu-system-ppc qemu-system-data
@@ -29,7 +29,8 @@ sudo=""
 
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "deps: installing ${missing[*]}"
-	$sudo apt-get update -q
+	# With ppc64el added, its security index may fail: the rest still works.
+	$sudo apt-get update -q || true
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 

@@ -20,7 +20,8 @@ tree="$top/build/linux"
 tarball=/usr/src/linux-source-6.12.tar.xz
 overlay_dirs=(arch include Documentation tools)
 
-g() { git -C "$tree" -c user.name="hpt-fd build" -c user.email="hpt-fd@localhost" \
+author="HPT fd team <hpt-fd@localhost>"
+g() { git -C "$tree" -c user.name="${author% <*}" -c user.email="hpt-fd@localhost" \
 	-c commit.gpgsign=false "$@"; }
 
 log() { echo "tree: $*"; }
@@ -84,22 +85,24 @@ while read -r f; do
 	fi
 done < <(g diff --name-only patched HEAD)
 
-if [ "$(g rev-parse HEAD)" = "$(g rev-parse patched)" ] || [ ${#touched[@]} -gt 0 ]; then
-	# Only our files: anything else lying in the tree stays out of the commit.
-	[ ${#touched[@]} -eq 0 ] || g add -A -f -- "${touched[@]}"
-	msg="hpt-fd: Add the files wholly ours
+msg="KVM: PPC: Book3S HV: Add the HPT fd project's own files
 
 Files of the HPT fd project that are not edits of upstream files, placed
 at the path they take in the kernel tree:
 
-$(printf '  %s\n' "${files[@]}")"
-	if [ "$(g rev-parse HEAD)" = "$(g rev-parse patched)" ]; then
-		g commit -q --allow-empty -m "$msg"
-	else
-		g commit -q --allow-empty --amend -m "$msg"
-	fi
+$(printf '  %s\n' "${files[@]}")
+
+Signed-off-by: $author"
+# Only our files: anything else lying in the tree stays out of the commit.
+[ ${#touched[@]} -eq 0 ] || g add -A -f -- "${touched[@]}"
+if [ "$(g rev-parse HEAD)" = "$(g rev-parse patched)" ]; then
+	g commit -q --allow-empty -m "$msg"
+	log "overlay commit $(g rev-parse --short HEAD) (${#files[@]} files)"
+elif [ ${#touched[@]} -gt 0 ] || [ "$(g log -1 --format=%B)" != "$msg" ]; then
+	g commit -q --allow-empty --amend --reset-author -m "$msg"
 	log "overlay commit $(g rev-parse --short HEAD) (${#files[@]} files)"
 fi
+
 # Hand edits (experiments) stay, but say so: they are in no commit.
 dirty=$(g status --porcelain --untracked-files=no | head -n 5)
 [ -z "$dirty" ] || log "warning: local changes not in any commit:

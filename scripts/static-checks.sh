@@ -9,6 +9,8 @@
 # Prints one "ok"/"not ok" line per check and ends with "N passed, N failed".
 set -uo pipefail
 
+# Debian's python3 first: checkpatch's spdxcheck needs its python3-ply.
+export PATH=/usr/bin:/bin:$PATH
 top=$(cd "$(dirname "$0")/.." && pwd)
 tree="$top/build/linux"
 obj="$top/build/obj"
