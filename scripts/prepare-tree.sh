@@ -5,12 +5,13 @@
 # history is
 #
 #   base     the unpacked Debian source, as shipped
+#   stripped the base's HPT fd implementation removed (strip-base-htab-fd.py)
 #   patched  one commit per entry of patches/series (git am)
 #   HEAD     one commit placing our overlay (arch/ include/ Documentation/
 #            tools/ of this repository, at the same paths)
 #
-# Re-running only redoes what changed: a changed series resets to base and
-# re-applies it; a changed overlay file is copied (others keep their mtime,
+# Re-running only redoes what changed: a changed series or strip script
+# resets to base and redoes both; a changed overlay file is copied (others keep their mtime,
 # so kbuild rebuilds only what depends on it) and the overlay commit is
 # amended.
 set -euo pipefail
@@ -46,18 +47,32 @@ if [ ! -d "$tree/.git" ]; then
 	g tag -f base >/dev/null
 fi
 
-# Patches: one commit each, re-applied from base when the series changes.
-series_sum=$( (cd "$top/patches" && cat series && { grep -v "^#" series || true; } | xargs -r cat) | sha1sum)
-if [ "$(cat "$tree/.git/hpt-series" 2>/dev/null)" != "$series_sum" ]; then
-	log "applying patches/series"
+# Strip the base's HPT fd, then the patches: one commit each, all redone
+# from base when the strip script or the series changes.
+prep_sum=$( (cat "$top/scripts/strip-base-htab-fd.py" && cd "$top/patches" && cat series &&
+	{ grep -v "^#" series || true; } | xargs -r cat) | sha1sum)
+if [ "$(cat "$tree/.git/hpt-series" 2>/dev/null)" != "$prep_sum" ]; then
+	log "stripping the base HPT fd, applying patches/series"
 	g reset -q --hard base
 	g clean -q -fd
+	python3 "$top/scripts/strip-base-htab-fd.py" "$tree"
+	g add -f arch/powerpc/kvm/book3s_64_mmu_hv.c
+	g commit -q -F - <<-EOF
+	KVM: PPC: Book3S HV: Remove the base HPT fd implementation
+
+	The HPT fd project replaces KVM_PPC_GET_HTAB_FD's implementation with
+	its own.  Remove the base's: its context, read, write, release, file
+	operations and ioctl entry.  Done by scripts/strip-base-htab-fd.py.
+
+	Signed-off-by: $author
+	EOF
+	g tag -f stripped >/dev/null
 	mapfile -t patches < <({ grep -v -e "^#" -e "^$" "$top/patches/series" || true; } | sed "s|^|$top/patches/|")
 	if [ ${#patches[@]} -gt 0 ]; then
 		g am -q "${patches[@]}" || { g am --abort; echo "tree: git am failed" >&2; exit 1; }
 	fi
 	g tag -f patched >/dev/null
-	echo "$series_sum" >"$tree/.git/hpt-series"
+	echo "$prep_sum" >"$tree/.git/hpt-series"
 fi
 
 # Overlay: files git tracks (or would track) under the overlay directories.

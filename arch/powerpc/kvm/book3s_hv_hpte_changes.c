@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Change tracking of HV guests' HPTEs for the readers of KVM_PPC_GET_HTAB_FD.
+ *
+ * Writers (every path that changes an HPTE) mark it in the HPT's shared
+ * @changed map, see asm/kvm_book3s_hpte_changes.h.  Readers never clear the
+ * shared map themselves: a harvest moves its bits into the private @pending
+ * map of every registered reader at once, and a reader clears its own bits
+ * only once it has handed the entries to userspace.  So one reader (QEMU's
+ * migration stream, say) never loses a change another reader (a short-lived
+ * debug read) returned, and a reader knows exactly which entries changed
+ * since it last returned them.
+ *
+ * Locking: the list of readers, the harvest and every reader's @pending map
+ * are protected by kvm->arch.mmu_setup_lock, which also keeps the HPT from
+ * being replaced under a reader.
+ */
+#include <linux/kvm_host.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include <asm/kvm_book3s.h>
+#include <asm/kvm_book3s_hpte_changes.h>
+#include <asm/kvm_ppc.h>
+
+int kvmppc_hpte_changes_alloc(struct kvm_hpt_info *info)
+{
+	unsigned long npte = 1UL << (info->order - 4);
+
+	/* vmalloc, not kvmalloc: real mode reaches these through the vmap. */
+	info->changed = vzalloc(BITS_TO_LONGS(npte) * sizeof(long));
+	info->changed_words = vzalloc(BITS_TO_LONGS(BITS_TO_LONGS(npte)) * sizeof(long));
+	if (!info->changed || !info->changed_words) {
+		kvmppc_hpte_changes_free(info);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void kvmppc_hpte_changes_free(struct kvm_hpt_info *info)
+{
+	vfree(info->changed);
+	vfree(info->changed_words);
+	info->changed = NULL;
+	info->changed_words = NULL;
+}
+
+/*
+ * Move every bit of the shared map into every reader's @pending map.  With
+ * no reader registered, this just forgets what changed.
+ */
+void kvmppc_hpte_changes_harvest(struct kvm *kvm)
+{
+	struct kvm_hpt_info *hpt = &kvm->arch.hpt;
+	unsigned long nwords = BITS_TO_LONGS(kvmppc_hpt_npte(hpt));
+	struct kvmppc_hpte_changes_reader *reader;
+	unsigned long k;
+
+	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
+
+	for (k = 0; k < BITS_TO_LONGS(nwords); k++) {
+		unsigned long words, bit;
+
+		if (!READ_ONCE(hpt->changed_words[k]))
+			continue;
+		/* Full barrier: a word's bits are set before its summary bit. */
+		words = xchg(&hpt->changed_words[k], 0);
+		for_each_set_bit(bit, &words, BITS_PER_LONG) {
+			unsigned long w = k * BITS_PER_LONG + bit;
+			unsigned long changed = xchg(&hpt->changed[w], 0);
+
+			list_for_each_entry(reader, &kvm->arch.hpte_readers, node) {
+				/* A reader of a replaced table only fails from now on. */
+				if (reader->hpt_generation != kvm->arch.hpt_generation)
+					continue;
+				reader->nr_pending += hweight_long(changed & ~reader->pending[w]);
+				reader->pending[w] |= changed;
+			}
+		}
+	}
+}
+
+int kvmppc_hpte_changes_add_reader(struct kvm *kvm,
+				   struct kvmppc_hpte_changes_reader *reader)
+{
+	unsigned long npte = kvmppc_hpt_npte(&kvm->arch.hpt);
+
+	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
+
+	reader->pending = kvcalloc(BITS_TO_LONGS(npte), sizeof(long), GFP_KERNEL_ACCOUNT);
+	if (!reader->pending)
+		return -ENOMEM;
+	reader->nr_pending = 0;
+	reader->hpt_generation = kvm->arch.hpt_generation;
+
+	/*
+	 * What changed before this reader existed goes to the others only:
+	 * its first pass returns the table as it is.
+	 */
+	kvmppc_hpte_changes_harvest(kvm);
+	list_add(&reader->node, &kvm->arch.hpte_readers);
+
+	/* Changes made under an HPTE lock taken after this point are marked. */
+	atomic_inc(&kvm->arch.hpte_mod_interest);
+	return 0;
+}
+
+void kvmppc_hpte_changes_remove_reader(struct kvm *kvm,
+				       struct kvmppc_hpte_changes_reader *reader)
+{
+	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
+
+	atomic_dec(&kvm->arch.hpte_mod_interest);
+	list_del(&reader->node);
+	kvfree(reader->pending);
+	reader->pending = NULL;
+}
+
+/* @reader has returned HPTEs [@index, @index + @n) to userspace. */
+void kvmppc_hpte_changes_consume(struct kvmppc_hpte_changes_reader *reader,
+				 unsigned long index, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = index; i < index + n; i++)
+		if (__test_and_clear_bit(i, reader->pending))
+			reader->nr_pending--;
+}
+
+/*
+ * The hardware sets R and C in an HPTE without telling anyone.  Fold such
+ * bits into the guest view of every valid HPTE and mark those entries
+ * changed.  Costs a read of the whole HPT: done only before a reader would
+ * report that nothing changed.
+ */
+void kvmppc_hpte_changes_sweep_rc(struct kvm *kvm)
+{
+	struct kvm_hpt_info *hpt = &kvm->arch.hpt;
+	unsigned long i, npte = kvmppc_hpt_npte(hpt);
+
+	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
+
+	for (i = 0; i < npte; i++) {
+		__be64 *hptep = (__be64 *)(hpt->virt + (i << 4));
+		struct revmap_entry *rev = &hpt->rev[i];
+		unsigned long rc;
+
+		if (!(i % SZ_4K))
+			cond_resched();
+		if (!(be64_to_cpu(READ_ONCE(hptep[0])) & HPTE_V_VALID))
+			continue;
+		rc = be64_to_cpu(READ_ONCE(hptep[1])) & (HPTE_R_R | HPTE_R_C);
+		if (!(rc & ~READ_ONCE(rev->guest_rpte)))
+			continue;
+
+		preempt_disable();
+		while (!try_lock_hpte(hptep, HPTE_V_HVLOCK))
+			cpu_relax();
+		if (be64_to_cpu(hptep[0]) & HPTE_V_VALID) {
+			rc = be64_to_cpu(hptep[1]) & (HPTE_R_R | HPTE_R_C) & ~rev->guest_rpte;
+			if (rc) {
+				rev->guest_rpte |= rc;
+				kvmppc_hpte_note_change(kvm, i);
+			}
+		}
+		unlock_hpte(hptep, be64_to_cpu(hptep[0]));
+		preempt_enable();
+	}
+}

@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KVM_PPC_GET_HTAB_FD: reading and writing an HV guest's hashed page table
+ * (HPT) through a file descriptor, for QEMU's savevm/loadvm and live
+ * migration.  Documentation/virt/kvm/api.rst describes the behaviour.
+ *
+ * The stream is a sequence of records:
+ *
+ *   struct kvm_get_htab_header { u32 index; u16 n_valid; u16 n_invalid; }
+ *   n_valid HPTEs, each two big-endian u64: V, then R (pre-ISA-3.0 layout)
+ *
+ * covering HPTEs [index, index + n_valid) as given and
+ * [index + n_valid, index + n_valid + n_invalid) as invalid.
+ *
+ * A reader's first pass returns every HPTE from its start index to the end
+ * of the table; later reads return the HPTEs changed since this fd last
+ * returned them (see book3s_hv_hpte_changes.c), and 0 only when there are
+ * none.  A writer creates, replaces and invalidates HPTEs as records say.
+ *
+ * Everything below runs under kvm->arch.mmu_setup_lock, which keeps the
+ * HPT from being resized, reallocated or switched to radix meanwhile.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/kvm_host.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include <asm/kvm_book3s.h>
+#include <asm/kvm_book3s_hpte_changes.h>
+#include <asm/kvm_ppc.h>
+
+#include "book3s_hv.h"
+
+#define HTAB_HPTE_BYTES		(2 * sizeof(__be64))
+#define HTAB_HEADER_BYTES	sizeof(struct kvm_get_htab_header)
+/* The smallest read that can always make progress: one record, one HPTE. */
+#define HTAB_READ_MIN		(HTAB_HEADER_BYTES + HTAB_HPTE_BYTES)
+/* Records are built in a kernel buffer of at most this size, then copied. */
+#define HTAB_READ_CHUNK		SZ_64K
+#define HTAB_RUN_MAX		U16_MAX
+
+struct kvm_htab_fd {
+	struct kvm *kvm;
+	u64 flags;
+	/* Readers only. */
+	struct kvmppc_hpte_changes_reader changes;
+	unsigned long cursor;		/* next HPTE index to look at */
+	bool first_pass;
+};
+
+static bool htab_fd_is_writer(struct kvm_htab_fd *fd)
+{
+	return fd->flags & KVM_GET_HTAB_WRITE;
+}
+
+/* ---- Record encoding ---- */
+
+/* Whole records, built in a kernel buffer before going to userspace. */
+struct htab_out {
+	u8 *buf;
+	size_t len;
+	size_t size;
+};
+
+/* Start a record at @index, if a header still fits. */
+static struct kvm_get_htab_header *htab_out_begin(struct htab_out *out, u32 index)
+{
+	struct kvm_get_htab_header *hdr;
+
+	if (out->size - out->len < HTAB_HEADER_BYTES)
+		return NULL;
+	hdr = (struct kvm_get_htab_header *)(out->buf + out->len);
+	hdr->index = index;
+	hdr->n_valid = 0;
+	hdr->n_invalid = 0;
+	out->len += HTAB_HEADER_BYTES;
+	return hdr;
+}
+
+/* Drop a record that got no entry. */
+static void htab_out_cancel(struct htab_out *out)
+{
+	out->len -= HTAB_HEADER_BYTES;
+}
+
+static bool htab_out_has_room_for_hpte(struct htab_out *out)
+{
+	return out->size - out->len >= HTAB_HPTE_BYTES;
+}
+
+static void htab_out_add_hpte(struct htab_out *out, struct kvm_get_htab_header *hdr,
+			      u64 v, u64 r)
+{
+	__be64 *hpte = (__be64 *)(out->buf + out->len);
+
+	hpte[0] = cpu_to_be64(v);
+	hpte[1] = cpu_to_be64(r);
+	out->len += HTAB_HPTE_BYTES;
+	hdr->n_valid++;
+}
+
+static size_t htab_record_bytes(const struct kvm_get_htab_header *hdr)
+{
+	return HTAB_HEADER_BYTES + hdr->n_valid * HTAB_HPTE_BYTES;
+}
+
+/* ---- One HPTE as the guest sees it ---- */
+
+/*
+ * Read HPTE @i in the guest's view, locked so that it is never torn: the
+ * pre-ISA-3.0 layout whatever the CPU, valid if the host paged it out, with
+ * R and C set by the hardware folded in (and logged as a change for the
+ * other readers), and none of the kernel's own bits.  Returns false for an
+ * invalid entry, and for a valid one a bolted-only reader does not want.
+ */
+static bool htab_read_hpte(struct kvm_htab_fd *fd, unsigned long i, u64 *v_out, u64 *r_out)
+{
+	struct kvm *kvm = fd->kvm;
+	__be64 *hptep = (__be64 *)(kvm->arch.hpt.virt + (i << 4));
+	struct revmap_entry *rev = &kvm->arch.hpt.rev[i];
+	unsigned long v, hr, rc, r = 0;
+	bool valid;
+
+	preempt_disable();
+	while (!try_lock_hpte(hptep, HPTE_V_HVLOCK))
+		cpu_relax();
+	v = be64_to_cpu(hptep[0]) & ~HPTE_V_HVLOCK;
+	hr = be64_to_cpu(hptep[1]);
+	valid = v & (HPTE_V_VALID | HPTE_V_ABSENT);
+	if (valid) {
+		rc = hr & (HPTE_R_R | HPTE_R_C) & ~rev->guest_rpte;
+		if (rc) {
+			rev->guest_rpte |= rc;
+			kvmppc_hpte_note_change(kvm, i);
+		}
+		r = rev->guest_rpte & ~HPTE_GR_RESERVED;
+	}
+	unlock_hpte(hptep, v);
+	preempt_enable();
+
+	if (!valid)
+		return false;
+	if (cpu_has_feature(CPU_FTR_ARCH_300))
+		v = hpte_new_to_old_v(v, hr);
+	v = (v & ~HPTE_V_ABSENT) | HPTE_V_VALID;
+	if ((fd->flags & KVM_GET_HTAB_BOLTED_ONLY) && !(v & HPTE_V_BOLTED))
+		return false;
+	*v_out = v;
+	*r_out = r;
+	return true;
+}
+
+/* ---- Read path ---- */
+
+/* The stream describes the table this reader was opened on, or nothing. */
+static int htab_fd_check_table(struct kvm_htab_fd *fd)
+{
+	struct kvm *kvm = fd->kvm;
+
+	if (kvm_is_radix(kvm) || !kvm->arch.hpt.virt ||
+	    fd->changes.hpt_generation != kvm->arch.hpt_generation)
+		return -ESTALE;
+	return 0;
+}
+
+static bool htab_wanted(struct kvm_htab_fd *fd, unsigned long i)
+{
+	return fd->first_pass || test_bit(i, fd->changes.pending);
+}
+
+/*
+ * Fill one record starting at HPTE @i with the run of valid entries there,
+ * then the run of invalid ones, stopping before @end, at an entry this read
+ * does not return, at a full run or a full buffer.  Returns the index after
+ * the record.
+ */
+static unsigned long htab_fill_record(struct kvm_htab_fd *fd, struct htab_out *out,
+				      struct kvm_get_htab_header *hdr,
+				      unsigned long i, unsigned long end)
+{
+	u64 v, r;
+
+	while (i < end && hdr->n_valid < HTAB_RUN_MAX && htab_wanted(fd, i) &&
+	       htab_out_has_room_for_hpte(out) && htab_read_hpte(fd, i, &v, &r)) {
+		htab_out_add_hpte(out, hdr, v, r);
+		i++;
+	}
+	while (i < end && hdr->n_invalid < HTAB_RUN_MAX && htab_wanted(fd, i) &&
+	       !htab_read_hpte(fd, i, &v, &r)) {
+		hdr->n_invalid++;
+		i++;
+	}
+	return i;
+}
+
+/*
+ * Fill @out with whole records from the cursor on: on the first pass every
+ * HPTE up to the end of the table, later the changed HPTEs, going round the
+ * table once at most.
+ */
+static void htab_fill(struct kvm_htab_fd *fd, struct htab_out *out)
+{
+	unsigned long npte = kvmppc_hpt_npte(&fd->kvm->arch.hpt);
+	unsigned long i = fd->cursor, end = npte;
+	bool wrapped = false;
+
+	for (;;) {
+		struct kvm_get_htab_header *hdr;
+
+		if (!fd->first_pass) {
+			i = find_next_bit(fd->changes.pending, end, i);
+			if (i >= end) {
+				if (wrapped || !fd->cursor)
+					break;
+				wrapped = true;
+				end = fd->cursor;
+				i = 0;
+				continue;
+			}
+		} else if (i >= npte) {
+			break;
+		}
+
+		hdr = htab_out_begin(out, i);
+		if (!hdr)
+			break;
+		i = htab_fill_record(fd, out, hdr, i, end);
+		if (!hdr->n_valid && !hdr->n_invalid) {
+			htab_out_cancel(out);
+			break;
+		}
+		if (fd->first_pass && i >= npte)
+			break;		/* a read ends where the first pass ends */
+	}
+}
+
+/*
+ * Userspace has the records in @out: the HPTEs they cover are no longer
+ * pending for this fd, and the next read starts after the last of them.
+ */
+static void htab_consume(struct kvm_htab_fd *fd, struct htab_out *out)
+{
+	unsigned long npte = kvmppc_hpt_npte(&fd->kvm->arch.hpt);
+	size_t pos;
+
+	for (pos = 0; pos < out->len; ) {
+		struct kvm_get_htab_header *hdr = (void *)(out->buf + pos);
+		unsigned long n = hdr->n_valid + hdr->n_invalid;
+
+		kvmppc_hpte_changes_consume(&fd->changes, hdr->index, n);
+		fd->cursor = hdr->index + n;
+		pos += htab_record_bytes(hdr);
+	}
+	if (fd->cursor >= npte) {
+		fd->cursor = 0;
+		fd->first_pass = false;
+	}
+}
+
+static ssize_t kvm_htab_fd_read(struct file *file, char __user *buf, size_t count,
+				loff_t *ppos)
+{
+	struct kvm_htab_fd *fd = file->private_data;
+	struct kvm *kvm = fd->kvm;
+	struct htab_out out = {};
+	ssize_t done = 0;
+	int ret = 0;
+
+	if (count < HTAB_READ_MIN)
+		return -EINVAL;
+	out.buf = kvmalloc(min_t(size_t, count, HTAB_READ_CHUNK), GFP_KERNEL_ACCOUNT);
+	if (!out.buf)
+		return -ENOMEM;
+
+	mutex_lock(&kvm->arch.mmu_setup_lock);
+	ret = htab_fd_check_table(fd);
+	if (ret)
+		goto unlock;
+
+	kvmppc_hpte_changes_harvest(kvm);
+	if (!fd->first_pass && !fd->changes.nr_pending) {
+		/* Only 0 if nothing changed at all: R/C bits included. */
+		kvmppc_hpte_changes_sweep_rc(kvm);
+		kvmppc_hpte_changes_harvest(kvm);
+	}
+
+	while (count - done >= HTAB_READ_MIN) {
+		bool first_pass = fd->first_pass;
+
+		out.len = 0;
+		out.size = min_t(size_t, count - done, HTAB_READ_CHUNK);
+		htab_fill(fd, &out);
+		if (!out.len)
+			break;
+		/* Nothing is consumed unless userspace got it. */
+		if (copy_to_user(buf + done, out.buf, out.len)) {
+			ret = -EFAULT;
+			break;
+		}
+		htab_consume(fd, &out);
+		done += out.len;
+		if (first_pass && !fd->first_pass)
+			break;
+	}
+unlock:
+	mutex_unlock(&kvm->arch.mmu_setup_lock);
+	kvfree(out.buf);
+	return done ? done : ret;
+}
+
+/* ---- Write path ---- */
+
+/*
+ * Check an HPTE from the stream the way H_ENTER would: a valid entry, a
+ * segment size and page size the MMU knows, and, when its real address is
+ * guest RAM, a page lying wholly inside one memslot.  An address outside
+ * every memslot is emulated MMIO, as for H_ENTER.  The kernel's own bits in
+ * V (lock, host-absent) are ignored, as H_ENTER ignores them.
+ */
+static int htab_check_hpte(struct kvm *kvm, u64 v, u64 r)
+{
+	struct kvm_memory_slot *memslot;
+	unsigned long psize, gpa;
+	int ret = 0, idx;
+
+	if (!(v & HPTE_V_VALID))
+		return -EINVAL;
+	if ((v >> HPTE_V_SSIZE_SHIFT) > MMU_SEGSIZE_1T)
+		return -EINVAL;
+	psize = kvmppc_actual_pgsz(v, r);
+	if (!psize)
+		return -EINVAL;
+
+	gpa = (r & HPTE_R_RPN) & ~(psize - 1);
+	idx = srcu_read_lock(&kvm->srcu);
+	memslot = gfn_to_memslot(kvm, gpa >> PAGE_SHIFT);
+	if (memslot && !(memslot->flags & KVM_MEMSLOT_INVALID) &&
+	    (!slot_is_aligned(memslot, psize) ||
+	     gpa + psize > (memslot->base_gfn + memslot->npages) << PAGE_SHIFT))
+		ret = -EINVAL;
+	srcu_read_unlock(&kvm->srcu, idx);
+	return ret;
+}
+
+/* Make HPTE @i invalid, whatever it was. */
+static void htab_clear_hpte(struct kvm *kvm, unsigned long i)
+{
+	__be64 *hptep = (__be64 *)(kvm->arch.hpt.virt + (i << 4));
+	unsigned long old[2];
+
+	if (be64_to_cpu(READ_ONCE(hptep[0])) & (HPTE_V_VALID | HPTE_V_ABSENT))
+		kvmppc_do_h_remove(kvm, 0, i, 0, old);
+}
+
+/*
+ * A VRMA entry describes how the guest's real mode is mapped: set the VRMA
+ * up to match, as the first KVM_RUN would have.
+ */
+static void htab_set_vrma(struct kvm *kvm, u64 v, u64 r)
+{
+	unsigned long senc = slb_pgsize_encoding(kvmppc_actual_pgsz(v, r));
+
+	kvm->arch.vrma_slb_v = senc | SLB_VSID_B_1T | (VRMA_VSID << SLB_VSID_SHIFT_1T);
+	kvmppc_update_lpcr(kvm, senc << (LPCR_VRMASD_SH - 4), LPCR_VRMASD);
+}
+
+/*
+ * Apply one record of at most @len bytes at @ubuf.  The record is checked
+ * whole before the HPT is touched.  Returns the bytes it took, or an error.
+ */
+static ssize_t htab_write_record(struct kvm *kvm, const char __user *ubuf, size_t len,
+				 bool *vrma)
+{
+	unsigned long npte = kvmppc_hpt_npte(&kvm->arch.hpt);
+	struct kvm_get_htab_header hdr;
+	size_t bytes, k;
+	__be64 *hptes;
+	long hret;
+	int ret;
+
+	if (len < HTAB_HEADER_BYTES)
+		return -EINVAL;
+	if (copy_from_user(&hdr, ubuf, HTAB_HEADER_BYTES))
+		return -EFAULT;
+	if ((u64)hdr.index + hdr.n_valid + hdr.n_invalid > npte)
+		return -EINVAL;
+	bytes = HTAB_HEADER_BYTES + (size_t)hdr.n_valid * HTAB_HPTE_BYTES;
+	if (len < bytes)
+		return -EINVAL;
+	if (!hdr.n_valid)
+		goto invalidate;
+
+	hptes = kvmalloc_array(hdr.n_valid, HTAB_HPTE_BYTES, GFP_KERNEL_ACCOUNT);
+	if (!hptes)
+		return -ENOMEM;
+	ret = -EFAULT;
+	if (copy_from_user(hptes, ubuf + HTAB_HEADER_BYTES, bytes - HTAB_HEADER_BYTES))
+		goto out;
+	for (k = 0; k < hdr.n_valid; k++) {
+		ret = htab_check_hpte(kvm, be64_to_cpu(hptes[2 * k]),
+				      be64_to_cpu(hptes[2 * k + 1]));
+		if (ret)
+			goto out;
+	}
+
+	for (k = 0; k < hdr.n_valid; k++) {
+		unsigned long i = hdr.index + k, idx_ret;
+		u64 v = be64_to_cpu(hptes[2 * k]);
+		u64 r = be64_to_cpu(hptes[2 * k + 1]);
+
+		htab_clear_hpte(kvm, i);
+		hret = kvmppc_virtmode_do_h_enter(kvm, H_EXACT, i, v, r, &idx_ret);
+		if (hret != H_SUCCESS) {
+			/* Checked above: only a host-side limit gets here. */
+			pr_warn_ratelimited("KVM: HPT fd: HPTE %lu (v %llx r %llx) refused: %ld\n",
+					    i, v, r, hret);
+			ret = -EINVAL;
+			goto out;
+		}
+		if (is_vrma_hpte(v)) {
+			htab_set_vrma(kvm, v, r);
+			*vrma = true;
+		}
+	}
+	kvfree(hptes);
+invalidate:
+	for (k = 0; k < hdr.n_invalid; k++)
+		htab_clear_hpte(kvm, hdr.index + hdr.n_valid + k);
+	return bytes;
+out:
+	kvfree(hptes);
+	return ret;
+}
+
+static ssize_t kvm_htab_fd_write(struct file *file, const char __user *buf, size_t count,
+				 loff_t *ppos)
+{
+	struct kvm_htab_fd *fd = file->private_data;
+	struct kvm *kvm = fd->kvm;
+	bool mmu_was_ready, vrma = false;
+	ssize_t done = 0, ret = 0;
+
+	mutex_lock(&kvm->arch.mmu_setup_lock);
+	if (kvm_is_radix(kvm) || !kvm->arch.hpt.virt) {
+		ret = -ESTALE;
+		goto unlock;
+	}
+
+	/* Keep vcpus out while entries change under them, or refuse. */
+	mmu_was_ready = kvm->arch.mmu_ready;
+	if (mmu_was_ready) {
+		kvm->arch.mmu_ready = 0;
+		/* Order against kvmppc_vcpu_run_hv()'s vcpus_running/mmu_ready. */
+		smp_mb();
+		if (atomic_read(&kvm->arch.vcpus_running)) {
+			kvm->arch.mmu_ready = 1;
+			ret = -EBUSY;
+			goto unlock;
+		}
+	}
+
+	while (done < count) {
+		ret = htab_write_record(kvm, buf + done, count - done, &vrma);
+		if (ret < 0)
+			break;
+		done += ret;
+	}
+
+	/* With the VRMA restored the guest can run as it did; else KVM_RUN sets it up. */
+	if (vrma && cpu_has_feature(CPU_FTR_ARCH_300))
+		kvmppc_setup_partition_table(kvm);
+	kvm->arch.mmu_ready = mmu_was_ready || vrma;
+unlock:
+	mutex_unlock(&kvm->arch.mmu_setup_lock);
+	return done ? done : ret;
+}
+
+/* ---- The fd ---- */
+
+static int kvm_htab_fd_release(struct inode *inode, struct file *file)
+{
+	struct kvm_htab_fd *fd = file->private_data;
+	struct kvm *kvm = fd->kvm;
+
+	if (!htab_fd_is_writer(fd)) {
+		mutex_lock(&kvm->arch.mmu_setup_lock);
+		kvmppc_hpte_changes_remove_reader(kvm, &fd->changes);
+		mutex_unlock(&kvm->arch.mmu_setup_lock);
+	}
+	kfree(fd);
+	kvm_put_kvm(kvm);
+	return 0;
+}
+
+static const struct file_operations kvm_htab_fd_fops = {
+	.owner		= THIS_MODULE,
+	.read		= kvm_htab_fd_read,
+	.write		= kvm_htab_fd_write,
+	.release	= kvm_htab_fd_release,
+	.llseek		= noop_llseek,
+};
+
+/* The table must exist, be an HPT, and fit the stream's 32-bit index. */
+static int htab_fd_check_vm(struct kvm *kvm)
+{
+	if (kvm_is_radix(kvm))
+		return -EINVAL;
+	if (!kvm->arch.hpt.virt)
+		return -ENODEV;
+	if (kvmppc_hpt_npte(&kvm->arch.hpt) - 1 > U32_MAX)
+		return -EOVERFLOW;
+	return 0;
+}
+
+int kvm_vm_ioctl_get_htab_fd(struct kvm *kvm, struct kvm_get_htab_fd *ghf)
+{
+	struct kvm_htab_fd *fd;
+	int ret;
+
+	if (ghf->flags & ~(KVM_GET_HTAB_BOLTED_ONLY | KVM_GET_HTAB_WRITE) ||
+	    ghf->reserved[0] || ghf->reserved[1])
+		return -EINVAL;
+
+	fd = kzalloc(sizeof(*fd), GFP_KERNEL_ACCOUNT);
+	if (!fd)
+		return -ENOMEM;
+	fd->kvm = kvm;
+	fd->flags = ghf->flags;
+	fd->cursor = ghf->start_index;
+	fd->first_pass = true;
+
+	mutex_lock(&kvm->arch.mmu_setup_lock);
+	ret = htab_fd_check_vm(kvm);
+	if (!ret && !htab_fd_is_writer(fd)) {
+		ret = -EINVAL;
+		if (ghf->start_index < kvmppc_hpt_npte(&kvm->arch.hpt))
+			ret = kvmppc_hpte_changes_add_reader(kvm, &fd->changes);
+	}
+	mutex_unlock(&kvm->arch.mmu_setup_lock);
+	if (ret)
+		goto out_free;
+
+	kvm_get_kvm(kvm);
+	ret = anon_inode_getfd("kvm-htab", &kvm_htab_fd_fops, fd,
+			       (htab_fd_is_writer(fd) ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+	if (ret >= 0)
+		return ret;
+
+	kvm_put_kvm_no_destroy(kvm);
+	if (!htab_fd_is_writer(fd)) {
+		mutex_lock(&kvm->arch.mmu_setup_lock);
+		kvmppc_hpte_changes_remove_reader(kvm, &fd->changes);
+		mutex_unlock(&kvm->arch.mmu_setup_lock);
+	}
+out_free:
+	kfree(fd);
+	return ret;
+}
