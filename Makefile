@@ -5,7 +5,7 @@
 
 HOST	?= powernv9-radix
 KERNEL	?= host
-TESTS	?= htab_fd_test
+TESTS	?= htab_fd_test,htab_fd_write_test
 ARGS	?=
 TIMEOUT	?= 900
 

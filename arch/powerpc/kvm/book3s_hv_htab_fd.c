@@ -173,8 +173,9 @@ static bool htab_wanted(struct kvm_htab_fd *fd, unsigned long i)
 /*
  * Fill one record starting at HPTE @i with the run of valid entries there,
  * then the run of invalid ones, stopping before @end, at an entry this read
- * does not return, at a full run or a full buffer.  Returns the index after
- * the record.
+ * does not return, at a full run or a full buffer.  Each entry is read once
+ * only: a running guest may change it between two reads.  Returns the index
+ * after the record.
  */
 static unsigned long htab_fill_record(struct kvm_htab_fd *fd, struct htab_out *out,
 				      struct kvm_get_htab_header *hdr,
@@ -182,16 +183,22 @@ static unsigned long htab_fill_record(struct kvm_htab_fd *fd, struct htab_out *o
 {
 	u64 v, r;
 
-	while (i < end && hdr->n_valid < HTAB_RUN_MAX && htab_wanted(fd, i) &&
-	       htab_out_has_room_for_hpte(out) && htab_read_hpte(fd, i, &v, &r)) {
+	for (; i < end && htab_wanted(fd, i); i++) {
+		if (!htab_read_hpte(fd, i, &v, &r))
+			break;
+		if (hdr->n_valid == HTAB_RUN_MAX || !htab_out_has_room_for_hpte(out))
+			return i;
 		htab_out_add_hpte(out, hdr, v, r);
-		i++;
 	}
-	while (i < end && hdr->n_invalid < HTAB_RUN_MAX && htab_wanted(fd, i) &&
-	       !htab_read_hpte(fd, i, &v, &r)) {
+	if (i >= end || !htab_wanted(fd, i))
+		return i;
+
+	/* HPTE @i was read invalid. */
+	do {
 		hdr->n_invalid++;
 		i++;
-	}
+	} while (i < end && htab_wanted(fd, i) && hdr->n_invalid < HTAB_RUN_MAX &&
+		 !htab_read_hpte(fd, i, &v, &r));
 	return i;
 }
 

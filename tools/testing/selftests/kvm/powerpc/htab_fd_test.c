@@ -4,13 +4,16 @@
  *
  * The guest enters a handful of HPTEs, one per PTEG, then (after the host
  * has taken a first pass) removes one, changes the protection of another
- * and enters a new one.  The host rebuilds the HPT from the stream and
- * checks it against what the guest did; the only other valid entries may
- * be the VRMA's, which KVM bolts in on the first KVM_RUN.
+ * and enters a new one, and last enters one near the start of the table.
+ * The host rebuilds the HPT from the stream and checks it against what the
+ * guest did; the only other valid entries may be the VRMA's, which KVM
+ * bolts in on the first KVM_RUN.  A second guest churns HPTEs while the
+ * host reads.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "htab.h"
@@ -38,16 +41,16 @@ struct guest_hpte {
  *   PTEG:  64   200   333   1000   1500   2047
  *          V    V B   V     V B    V      V
  *
- * Stage 2: remove [0], read-only [2], enter [NR_STAGE1] in PTEG 777.
+ * Stage 2: remove [0], read-only [2], enter [6] in PTEG 777.
+ * Stage 3: enter [7] in PTEG 10, before all of them.
  */
 #define NR_STAGE1	6
 #define IDX_REMOVED	0
 #define IDX_PROTECTED	2
-#define IDX_ADDED	NR_STAGE1
-#define NR_GUEST_HPTES	(NR_STAGE1 + 1)
-
-/* Every stage-1 entry is there. */
-static const bool all_stage1[NR_STAGE1] = { true, true, true, true, true, true };
+#define IDX_ADDED	6
+#define NR_STAGE2	7
+#define IDX_BEHIND	7
+#define NR_GUEST_HPTES	8
 
 static const struct guest_hpte guest_hptes[NR_GUEST_HPTES] = {
 	{   64, GUEST_V(0x1000, 0),		GUEST_R(0, 2) },
@@ -57,10 +60,15 @@ static const struct guest_hpte guest_hptes[NR_GUEST_HPTES] = {
 	{ 1500, GUEST_V(0x1004, 0),		GUEST_R(4, 2) },
 	{ 2047, GUEST_V(0x1005, 0),		GUEST_R(5, 2) },
 	{  777, GUEST_V(0x1006, 0),		GUEST_R(6, 2) },
+	{   10, GUEST_V(0x1007, 0),		GUEST_R(7, 2) },
 };
 
-/* Where H_ENTER put each entry: written by the guest, read by the host. */
-static uint64_t guest_ptex[NR_GUEST_HPTES];
+/* Which entries are in the HPT after stage 1 and after stage 2. */
+static const bool after_stage1[NR_GUEST_HPTES] = { 1, 1, 1, 1, 1, 1, 0, 0 };
+static const bool after_stage2[NR_GUEST_HPTES] = { 0, 1, 1, 1, 1, 1, 1, 0 };
+
+/* Where H_ENTER put each entry, ~0 until then: written by the guest. */
+static uint64_t guest_ptex[NR_GUEST_HPTES] = { [0 ... NR_GUEST_HPTES - 1] = ~0ULL };
 
 static void guest_enter(int i)
 {
@@ -84,42 +92,29 @@ static void guest_code(void)
 	guest_enter(IDX_ADDED);
 	GUEST_SYNC(2);
 
+	guest_enter(IDX_BEHIND);
+	GUEST_SYNC(3);
 	GUEST_DONE();
 }
 
-static void run_to_sync(struct kvm_vcpu *vcpu, uint64_t stage)
+static void run_to_stage(struct kvm_vcpu *vcpu, uint64_t stage)
 {
-	struct ucall uc;
-
-	vcpu_run(vcpu);
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_SYNC:
-		TEST_ASSERT_EQ(uc.args[1], stage);
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	default:
-		TEST_FAIL("Unexpected exit: %s, ucall %lu",
-			  exit_reason_str(vcpu->run->exit_reason), uc.cmd);
-	}
+	vcpu_run_to_sync(vcpu, stage);
 	sync_global_from_guest(vcpu->vm, guest_ptex);
 }
 
-/*
- * The base kernel hands out V with its HPTE lock bit held; what this test
- * checks is the rest of the ABI, so compare V without it.
- */
-static uint64_t hpte_v_seen(uint64_t v)
+/* The entries as the guest made them by the end of stage 2. */
+static void stage2_entries(struct guest_hpte expect[NR_GUEST_HPTES])
 {
-	return v & ~HPTE_V_HVLOCK;
+	memcpy(expect, guest_hptes, sizeof(guest_hptes));
+	expect[IDX_PROTECTED].r = (expect[IDX_PROTECTED].r & ~HPTE_R_PP) | 1;
 }
 
-static int guest_hpte_at(uint64_t ptex, int nr)
+static int guest_hpte_at(uint64_t ptex)
 {
 	int i;
 
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < NR_GUEST_HPTES; i++)
 		if (guest_ptex[i] == ptex)
 			return i;
 	return -1;
@@ -131,33 +126,75 @@ static uint64_t vrma_entries_expected(struct kvm_vm *vm)
 }
 
 /*
- * @m must hold exactly the guest's entries @expect[0..nr) where @present
- * says so, plus the VRMA's; with @bolted_only, only the bolted ones.
+ * @m must hold exactly the guest's entries @expect where @present says so,
+ * plus the VRMA's; with @bolted_only, only the bolted ones.  V and R must be
+ * exactly what the guest entered: no kernel bit may show.
  */
 static void check_mirror(struct kvm_vm *vm, struct htab_mirror *m,
 			 const struct guest_hpte *expect, const bool *present,
-			 int nr, bool bolted_only)
+			 bool bolted_only)
 {
 	uint64_t i, nr_vrma = 0;
 
 	for (i = 0; i < m->npte; i++) {
-		int g = guest_hpte_at(i, nr);
+		int g = guest_hpte_at(i);
 		bool want = g >= 0 && present[g] &&
 			    (!bolted_only || (expect[g].v & HPTE_V_BOLTED));
 
 		if (want) {
-			TEST_ASSERT(hpte_v_seen(m->hpte[i].v) == expect[g].v &&
-				    m->hpte[i].r == expect[g].r,
+			TEST_ASSERT(m->hpte[i].v == expect[g].v && m->hpte[i].r == expect[g].r,
 				    "HPTE %lu: got v 0x%lx r 0x%lx, guest entered v 0x%lx r 0x%lx",
 				    i, m->hpte[i].v, m->hpte[i].r, expect[g].v, expect[g].r);
 		} else if (m->hpte[i].v) {
-			TEST_ASSERT(hpte_is_vrma(m->hpte[i].v),
+			TEST_ASSERT(hpte_is_vrma(m->hpte[i].v) &&
+				    !(m->hpte[i].v & (HPTE_V_HVLOCK | HPTE_V_ABSENT)),
 				    "HPTE %lu: unexpected entry v 0x%lx r 0x%lx",
 				    i, m->hpte[i].v, m->hpte[i].r);
 			nr_vrma++;
 		}
 	}
 	TEST_ASSERT_EQ(nr_vrma, vrma_entries_expected(vm));
+}
+
+/*
+ * Since @m's touched marks were cleared, exactly the entries of @changed
+ * came back, and VRMA entries (their R and C bits), but nothing else.
+ */
+static void check_returned(struct htab_mirror *m, const uint64_t *vrma_v,
+			   const int *changed, int nr_changed)
+{
+	uint64_t i;
+	int k;
+
+	for (k = 0; k < nr_changed; k++)
+		TEST_ASSERT(m->touched[guest_ptex[changed[k]]],
+			    "change to guest entry %d (HPTE %lu) not returned",
+			    changed[k], guest_ptex[changed[k]]);
+	for (i = 0; i < m->npte; i++) {
+		int g = guest_hpte_at(i);
+		bool is_changed = false;
+
+		for (k = 0; k < nr_changed; k++)
+			is_changed |= g == changed[k];
+		if (!m->touched[i] || is_changed)
+			continue;
+		/* The guest never touches its entries' pages: no R/C change either. */
+		TEST_ASSERT(g < 0, "unchanged guest entry %d at %lu returned again", g, i);
+		TEST_ASSERT(vrma_v[i] && m->hpte[i].v == vrma_v[i],
+			    "HPTE %lu returned but the guest did not change it (v 0x%lx)",
+			    i, m->hpte[i].v);
+	}
+}
+
+/* V of every VRMA entry in @m, 0 elsewhere: the entries allowed back. */
+static uint64_t *vrma_snapshot(struct htab_mirror *m)
+{
+	uint64_t i, *vrma_v = calloc(m->npte, sizeof(*vrma_v));
+
+	TEST_ASSERT(vrma_v, "out of memory");
+	for (i = 0; i < m->npte; i++)
+		vrma_v[i] = hpte_is_vrma(m->hpte[i].v) ? m->hpte[i].v : 0;
+	return vrma_v;
 }
 
 /*
@@ -169,11 +206,23 @@ static int stage1_then_first_pass(struct kvm_vcpu *vcpu, uint64_t flags,
 {
 	int fd;
 
-	run_to_sync(vcpu, 1);
+	run_to_stage(vcpu, 1);
 	htab_mirror_init(m, hpt_npte(HPT_ORDER_DEFAULT));
 	fd = vm_htab_fd(vcpu->vm, flags, 0);
 	htab_read_until_empty(fd, READ_BUFSIZE, m, st);
 	return fd;
+}
+
+static int htab_fd_args(struct kvm_vm *vm, uint64_t flags, uint64_t start,
+			uint64_t reserved0, uint64_t reserved1)
+{
+	struct kvm_get_htab_fd ghf = {
+		.flags = flags,
+		.start_index = start,
+		.reserved = { reserved0, reserved1 },
+	};
+
+	return __vm_ioctl(vm, KVM_PPC_GET_HTAB_FD, &ghf);
 }
 
 KVM_ONE_VCPU_TEST_SUITE(htab_fd);
@@ -220,6 +269,33 @@ KVM_ONE_VCPU_TEST(htab_fd, unknown_flags, guest_code)
 	}
 }
 
+/* Reserved fields must be zero; a reader's start_index must be in the HPT. */
+KVM_ONE_VCPU_TEST(htab_fd, bad_arguments, guest_code)
+{
+	uint64_t npte = hpt_npte(HPT_ORDER_DEFAULT);
+	struct kvm_get_htab_header hdr;
+	char buf[READ_BUFSIZE];
+	int fd;
+
+	TEST_ASSERT(htab_fd_args(vcpu->vm, 0, 0, 1, 0) == -1 && errno == EINVAL,
+		    "reserved[0] != 0: expected EINVAL");
+	TEST_ASSERT(htab_fd_args(vcpu->vm, KVM_GET_HTAB_WRITE, 0, 0, 1) == -1 &&
+		    errno == EINVAL, "reserved[1] != 0: expected EINVAL");
+	TEST_ASSERT(htab_fd_args(vcpu->vm, 0, npte, 0, 0) == -1 && errno == EINVAL,
+		    "start_index == number of HPTEs: expected EINVAL");
+	TEST_ASSERT(htab_fd_args(vcpu->vm, 0, 1ULL << 40, 0, 0) == -1 && errno == EINVAL,
+		    "start_index past the HPT: expected EINVAL");
+
+	/* The last entry alone is a whole first pass. */
+	fd = htab_fd_args(vcpu->vm, 0, npte - 1, 0, 0);
+	TEST_ASSERT(fd >= 0, "start_index npte - 1 refused: %s", strerror(errno));
+	TEST_ASSERT_EQ(read(fd, buf, sizeof(buf)), sizeof(hdr));
+	memcpy(&hdr, buf, sizeof(hdr));
+	TEST_ASSERT(hdr.index == npte - 1 && hdr.n_valid == 0 && hdr.n_invalid == 1,
+		    "got {%u, %u, %u}", hdr.index, hdr.n_valid, hdr.n_invalid);
+	close(fd);
+}
+
 /* Before the first KVM_RUN the HPT is empty: one record, all invalid. */
 KVM_ONE_VCPU_TEST(htab_fd, empty_hpt, guest_code)
 {
@@ -246,7 +322,7 @@ KVM_ONE_VCPU_TEST(htab_fd, first_pass, guest_code)
 	struct htab_mirror m;
 	int fd = stage1_then_first_pass(vcpu, 0, &m, &st);
 
-	check_mirror(vcpu->vm, &m, guest_hptes, all_stage1, NR_STAGE1, false);
+	check_mirror(vcpu->vm, &m, guest_hptes, after_stage1, false);
 	TEST_ASSERT_EQ(st.valid, NR_STAGE1 + vrma_entries_expected(vcpu->vm));
 	TEST_ASSERT_EQ(st.valid + st.invalid, m.npte);
 	close(fd);
@@ -259,8 +335,30 @@ KVM_ONE_VCPU_TEST(htab_fd, bolted_only, guest_code)
 	struct htab_mirror m;
 	int fd = stage1_then_first_pass(vcpu, KVM_GET_HTAB_BOLTED_ONLY, &m, &st);
 
-	check_mirror(vcpu->vm, &m, guest_hptes, all_stage1, NR_STAGE1, true);
+	check_mirror(vcpu->vm, &m, guest_hptes, after_stage1, true);
 	TEST_ASSERT_EQ(st.valid, 2 + vrma_entries_expected(vcpu->vm));
+	close(fd);
+	htab_mirror_free(&m);
+}
+
+/* From start_index on; what lies before comes back only if it changes. */
+KVM_ONE_VCPU_TEST(htab_fd, start_index, guest_code)
+{
+	struct htab_mirror m;
+	uint64_t start, i;
+	int fd;
+
+	run_to_stage(vcpu, 1);
+	start = guest_ptex[3];
+	htab_mirror_init(&m, hpt_npte(HPT_ORDER_DEFAULT));
+	fd = vm_htab_fd(vcpu->vm, 0, start);
+	htab_read_until_empty(fd, READ_BUFSIZE, &m, NULL);
+	for (i = start; i < m.npte; i++)
+		TEST_ASSERT(m.touched[i], "HPTE %lu after start_index %lu not returned",
+			    i, start);
+	for (i = 0; i < start; i++)
+		TEST_ASSERT(!m.touched[i] || guest_hpte_at(i) < 0,
+			    "unchanged guest entry at %lu, before start_index, returned", i);
 	close(fd);
 	htab_mirror_free(&m);
 }
@@ -287,45 +385,289 @@ KVM_ONE_VCPU_TEST(htab_fd, quiet_read_is_empty, guest_code)
  */
 KVM_ONE_VCPU_TEST(htab_fd, later_pass_returns_changes, guest_code)
 {
-	static const bool present[NR_GUEST_HPTES] = {
-		[IDX_REMOVED] = false, true, true, true, true, true, true };
+	static const int changed[] = { IDX_REMOVED, IDX_PROTECTED, IDX_ADDED };
 	struct guest_hpte expect[NR_GUEST_HPTES];
 	struct htab_mirror m;
-	uint64_t i, *vrma_v;
 	int fd = stage1_then_first_pass(vcpu, 0, &m, NULL);
+	uint64_t *vrma_v = vrma_snapshot(&m);
 
-	vrma_v = calloc(m.npte, sizeof(*vrma_v));
-	TEST_ASSERT(vrma_v, "out of memory");
-	for (i = 0; i < m.npte; i++)
-		vrma_v[i] = hpte_is_vrma(m.hpte[i].v) ? m.hpte[i].v : 0;
-
-	run_to_sync(vcpu, 2);
+	run_to_stage(vcpu, 2);
 	htab_mirror_clear_touched(&m);
 	htab_read_until_empty(fd, READ_BUFSIZE, &m, NULL);
 
-	memcpy(expect, guest_hptes, sizeof(expect));
-	expect[IDX_PROTECTED].r = (expect[IDX_PROTECTED].r & ~HPTE_R_PP) | 1;
-	check_mirror(vcpu->vm, &m, expect, present, NR_GUEST_HPTES, false);
-
-	for (i = 0; i < m.npte; i++) {
-		int g = guest_hpte_at(i, NR_GUEST_HPTES);
-
-		if (g == IDX_REMOVED || g == IDX_PROTECTED || g == IDX_ADDED) {
-			TEST_ASSERT(m.touched[i],
-				    "change to HPTE %lu (guest entry %d) not returned", i, g);
-		} else if (g >= 0) {
-			/* The guest never touches these pages: no R/C change either. */
-			TEST_ASSERT(!m.touched[i],
-				    "unchanged guest entry %d at %lu returned again", g, i);
-		} else if (m.touched[i]) {
-			TEST_ASSERT(vrma_v[i] && hpte_v_seen(m.hpte[i].v) == hpte_v_seen(vrma_v[i]),
-				    "HPTE %lu returned but the guest did not change it (v 0x%lx)",
-				    i, m.hpte[i].v);
-		}
-	}
+	stage2_entries(expect);
+	check_mirror(vcpu->vm, &m, expect, after_stage2, false);
+	check_returned(&m, vrma_v, changed, ARRAY_SIZE(changed));
 
 	free(vrma_v);
 	close(fd);
+	htab_mirror_free(&m);
+}
+
+/* Two readers: what one returns stays pending for the other. */
+KVM_ONE_VCPU_TEST(htab_fd, readers_are_independent, guest_code)
+{
+	static const int changed[] = { IDX_REMOVED, IDX_PROTECTED, IDX_ADDED };
+	struct guest_hpte expect[NR_GUEST_HPTES];
+	struct htab_mirror m, other;
+	int fd = stage1_then_first_pass(vcpu, 0, &m, NULL);
+	int other_fd = vm_htab_fd(vcpu->vm, 0, 0);
+	uint64_t *vrma_v = vrma_snapshot(&m);
+
+	htab_mirror_init(&other, m.npte);
+	htab_read_until_empty(other_fd, READ_BUFSIZE, &other, NULL);
+
+	/* The other reader takes the changes first... */
+	run_to_stage(vcpu, 2);
+	htab_mirror_clear_touched(&other);
+	htab_read_until_empty(other_fd, READ_BUFSIZE, &other, NULL);
+	check_returned(&other, vrma_v, changed, ARRAY_SIZE(changed));
+
+	/* ...and every one of them still reaches the first. */
+	htab_mirror_clear_touched(&m);
+	htab_read_until_empty(fd, READ_BUFSIZE, &m, NULL);
+	stage2_entries(expect);
+	check_mirror(vcpu->vm, &m, expect, after_stage2, false);
+	check_returned(&m, vrma_v, changed, ARRAY_SIZE(changed));
+
+	free(vrma_v);
+	close(other_fd);
+	close(fd);
+	htab_mirror_free(&other);
+	htab_mirror_free(&m);
+}
+
+/*
+ * A read returns 0 only when nothing changed anywhere, not merely between
+ * where the last read stopped and the end of the table: QEMU's last pass
+ * stops at the first 0.
+ */
+KVM_ONE_VCPU_TEST(htab_fd, zero_means_nothing_changed_anywhere, guest_code)
+{
+	uint64_t last, behind;
+	struct htab_mirror m;
+	char buf[40];
+	int fd = stage1_then_first_pass(vcpu, 0, &m, NULL);
+	ssize_t n;
+
+	run_to_stage(vcpu, 2);
+	last = max(guest_ptex[IDX_REMOVED], max(guest_ptex[IDX_PROTECTED], guest_ptex[IDX_ADDED]));
+
+	/* One record per read, until the last change in the table is back. */
+	htab_mirror_clear_touched(&m);
+	while (!m.touched[last]) {
+		n = read(fd, buf, sizeof(buf));
+		TEST_ASSERT(n > 0, "read %zd before HPTE %lu came back", n, last);
+		htab_mirror_apply(&m, buf, n, NULL);
+	}
+
+	/* Now a change behind that point. */
+	run_to_stage(vcpu, 3);
+	behind = guest_ptex[IDX_BEHIND];
+	TEST_ASSERT(behind < last, "HPTE %lu is not behind %lu", behind, last);
+	htab_mirror_clear_touched(&m);
+	htab_read_until_empty(fd, READ_BUFSIZE, &m, NULL);
+	TEST_ASSERT(m.touched[behind] && m.hpte[behind].v == guest_hptes[IDX_BEHIND].v,
+		    "the change at HPTE %lu was lost: a read returned 0 first", behind);
+	close(fd);
+	htab_mirror_free(&m);
+}
+
+/* A read needs room for one record with one entry, and never splits one. */
+KVM_ONE_VCPU_TEST(htab_fd, smallest_read, guest_code)
+{
+	char buf[24];
+	struct htab_stats st = {};
+	struct htab_mirror m;
+	ssize_t n;
+	int fd;
+
+	run_to_stage(vcpu, 1);
+	fd = vm_htab_fd(vcpu->vm, 0, 0);
+	TEST_ASSERT(read(fd, buf, 23) == -1 && errno == EINVAL,
+		    "23-byte read: expected EINVAL");
+	TEST_ASSERT(read(fd, buf, 8) == -1 && errno == EINVAL,
+		    "8-byte read: expected EINVAL");
+
+	htab_mirror_init(&m, hpt_npte(HPT_ORDER_DEFAULT));
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		TEST_ASSERT(n == 8 || n == 24, "a 24-byte read returned %zd", n);
+		htab_mirror_apply(&m, buf, n, &st);
+		st.reads++;
+	}
+	TEST_ASSERT_EQ(n, 0);
+	TEST_ASSERT_EQ(st.records, st.reads);
+	check_mirror(vcpu->vm, &m, guest_hptes, after_stage1, false);
+	close(fd);
+	htab_mirror_free(&m);
+}
+
+/* A wiped or replaced HPT is not what the stream describes any more. */
+KVM_ONE_VCPU_TEST(htab_fd, stale_after_reallocation, guest_code)
+{
+	uint32_t order = HPT_ORDER_DEFAULT;
+	struct kvm_get_htab_header hdr;
+	char buf[READ_BUFSIZE];
+	struct htab_mirror m;
+	int fd = stage1_then_first_pass(vcpu, 0, &m, NULL);
+
+	vm_ioctl(vcpu->vm, KVM_PPC_ALLOCATE_HTAB, &order);
+	TEST_ASSERT(read(fd, buf, sizeof(buf)) == -1 && errno == ESTALE,
+		    "read after the HPT was wiped: expected ESTALE");
+	TEST_ASSERT(read(fd, buf, sizeof(buf)) == -1 && errno == ESTALE,
+		    "second read after the HPT was wiped: expected ESTALE");
+	close(fd);
+
+	fd = vm_htab_fd(vcpu->vm, 0, 0);
+	TEST_ASSERT_EQ(read(fd, buf, sizeof(buf)), sizeof(hdr));
+	memcpy(&hdr, buf, sizeof(hdr));
+	TEST_ASSERT(hdr.n_valid == 0 && hdr.n_invalid == m.npte,
+		    "wiped HPT read as {%u, %u, %u}", hdr.index, hdr.n_valid, hdr.n_invalid);
+	close(fd);
+	htab_mirror_free(&m);
+}
+
+/* A VM without an HPT: radix on a radix host, none yet on a hash host. */
+TEST(no_hpt)
+{
+	struct kvm_vm *vm = vm_create_barebones();
+	bool radix = kvm_check_cap(KVM_CAP_PPC_MMU_RADIX) > 0;
+	int fd = __vm_htab_fd(vm, 0, 0);
+
+	ASSERT_EQ(fd, -1);
+	ASSERT_EQ(errno, radix ? EINVAL : ENODEV);
+	kvm_vm_free(vm);
+}
+
+/* ---- A guest that keeps changing its HPT while the host reads ---- */
+
+#define CHURN_SLOTS		256
+#define CHURN_FIRST_PTEG	100
+#define CHURN_SECONDS		2
+
+struct churn_slot {
+	uint64_t ptex;
+	uint64_t v;
+	uint64_t r;
+	uint64_t present;
+};
+
+static struct churn_slot churn[CHURN_SLOTS];
+static uint64_t churn_stop;
+static uint64_t churn_ops;
+
+/* Enter, remove and re-protect entries in PTEGs 100..355 until told to stop. */
+static void guest_churn(void)
+{
+	uint64_t seed = 12345;
+
+	while (!READ_ONCE(churn_stop)) {
+		struct churn_slot *s;
+		unsigned long ptex;
+		int k;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		k = (seed >> 33) % CHURN_SLOTS;
+		s = &churn[k];
+		if (!s->present) {
+			s->v = GUEST_V(0x4000 + k + (seed & 0xff00), 0);
+			s->r = GUEST_R(k, 2);
+			GUEST_ASSERT_EQ(h_enter(0, (CHURN_FIRST_PTEG + k) * 8, s->v, s->r,
+						&ptex), H_SUCCESS);
+			s->ptex = ptex;
+			s->present = 1;
+		} else if ((seed >> 20) % 3 == 0) {
+			GUEST_ASSERT_EQ(h_remove(0, s->ptex, 0, NULL), H_SUCCESS);
+			s->present = 0;
+		} else {
+			unsigned long pp = (seed >> 24) % 4;
+
+			GUEST_ASSERT_EQ(h_protect(pp, s->ptex, 0), H_SUCCESS);
+			s->r = (s->r & ~HPTE_R_PP) | pp;
+		}
+		WRITE_ONCE(churn_ops, churn_ops + 1);
+	}
+	GUEST_SYNC(9);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * While the guest churns, one fd streams the HPT the way QEMU's migration
+ * does (2048-byte reads, a few per pass) and short-lived fds take 8-entry
+ * debug reads the way QEMU's monitor does.  Once the guest stops, a final
+ * pass must bring the stream to exactly the guest's table, and to what a
+ * fresh reader sees.
+ */
+KVM_ONE_VCPU_TEST(htab_fd, churn_while_reading, guest_churn)
+{
+	struct htab_mirror m, fresh;
+	struct background_vcpu vt;
+	uint64_t passes = 0, i, *ops, nr_present = 0, nr_seen = 0;
+	char buf[2048];
+	double end;
+	int fd, k;
+
+	htab_mirror_init(&m, hpt_npte(HPT_ORDER_DEFAULT));
+	htab_mirror_init(&fresh, m.npte);
+	fd = vm_htab_fd(vcpu->vm, 0, 0);
+	ops = addr_gva2hva(vcpu->vm, (vm_vaddr_t)&churn_ops);
+
+	background_vcpu_start(&vt, vcpu, 9);
+	end = now() + CHURN_SECONDS;
+	while (now() < end || !READ_ONCE(*ops)) {
+		ssize_t n = 0;
+		int r, dbg;
+
+		for (r = 0; r < 4 && (n = read(fd, buf, sizeof(buf))) > 0; r++)
+			htab_mirror_apply(&m, buf, n, NULL);
+		TEST_ASSERT(n >= 0, "read during churn: %s", strerror(errno));
+
+		dbg = vm_htab_fd(vcpu->vm, 0, (CHURN_FIRST_PTEG + passes % CHURN_SLOTS) * 8);
+		TEST_ASSERT(read(dbg, buf, 8 + 8 * 16) > 0, "debug read: %s", strerror(errno));
+		close(dbg);
+		passes++;
+	}
+
+	churn_stop = 1;
+	sync_global_to_guest(vcpu->vm, churn_stop);
+	background_vcpu_join(&vt);
+	htab_read_until_empty(fd, sizeof(buf), &m, NULL);
+	sync_global_from_guest(vcpu->vm, churn);
+	pr_info("guest made %lu changes during %lu passes\n", READ_ONCE(*ops), passes);
+
+	for (k = 0; k < CHURN_SLOTS; k++) {
+		if (!churn[k].present)
+			continue;
+		nr_present++;
+		TEST_ASSERT(m.hpte[churn[k].ptex].v == churn[k].v &&
+			    m.hpte[churn[k].ptex].r == churn[k].r,
+			    "slot %d at HPTE %lu: stream has v 0x%lx r 0x%lx, guest 0x%lx 0x%lx",
+			    k, churn[k].ptex, m.hpte[churn[k].ptex].v, m.hpte[churn[k].ptex].r,
+			    churn[k].v, churn[k].r);
+	}
+	for (i = 0; i < m.npte; i++)
+		nr_seen += m.hpte[i].v && !hpte_is_vrma(m.hpte[i].v);
+	TEST_ASSERT_EQ(nr_seen, nr_present);
+
+	/* A fresh reader's first pass; then the first fd has nothing left. */
+	k = vm_htab_fd(vcpu->vm, 0, 0);
+	htab_read_until_empty(k, READ_BUFSIZE, &fresh, NULL);
+	close(k);
+	htab_read_until_empty(fd, sizeof(buf), &m, NULL);
+	for (i = 0; i < m.npte; i++)
+		TEST_ASSERT(m.hpte[i].v == fresh.hpte[i].v && m.hpte[i].r == fresh.hpte[i].r,
+			    "HPTE %lu: stream 0x%lx 0x%lx, fresh reader 0x%lx 0x%lx", i,
+			    m.hpte[i].v, m.hpte[i].r, fresh.hpte[i].v, fresh.hpte[i].r);
+
+	close(fd);
+	htab_mirror_free(&fresh);
 	htab_mirror_free(&m);
 }
 

@@ -105,6 +105,18 @@ static inline long h_remove(unsigned long flags, unsigned long ptex,
 	return ret;
 }
 
+/* H_READ: the guest's view of HPTE @ptex, V and R, in @hpte. */
+static inline long h_read(unsigned long flags, unsigned long ptex, unsigned long hpte[2])
+{
+	unsigned long in[HCALL_MAX_IN] = { flags, ptex };
+	unsigned long out[HCALL_MAX_OUT];
+	long ret = hcall(H_READ, in, out);
+
+	hpte[0] = out[0];
+	hpte[1] = out[1];
+	return ret;
+}
+
 /* H_PROTECT: @pp_flags carries the new pp0, pp, N and key bits. */
 static inline long h_protect(unsigned long pp_flags, unsigned long ptex,
 			     unsigned long avpn)

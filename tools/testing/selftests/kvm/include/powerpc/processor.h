@@ -35,4 +35,27 @@
 /* Guest page 0 holds the exception stubs: never handed out as a gva. */
 #define GUEST_VECTORS_END	0x2000
 
+#ifndef __ASSEMBLY__
+#include <pthread.h>
+#include <stdint.h>
+
+struct kvm_vcpu;
+
+/* Run @vcpu until the guest's GUEST_SYNC(@stage); fails on anything else. */
+void vcpu_run_to_sync(struct kvm_vcpu *vcpu, uint64_t stage);
+
+/*
+ * Run @vcpu to the guest's GUEST_SYNC(@stage) in a thread of its own, so the
+ * host can act while the guest runs; background_vcpu_join() waits for it.
+ */
+struct background_vcpu {
+	pthread_t thread;
+	struct kvm_vcpu *vcpu;
+	uint64_t stage;
+};
+
+void background_vcpu_start(struct background_vcpu *vt, struct kvm_vcpu *vcpu, uint64_t stage);
+void background_vcpu_join(struct background_vcpu *vt);
+#endif
+
 #endif /* SELFTEST_KVM_PROCESSOR_H */

@@ -7,6 +7,7 @@
  * "mapping" therefore only checks that the gva is backed by a memslot: the
  * physical pages the generic allocator sets aside for it stay unused.
  */
+#include <pthread.h>
 #include <stdarg.h>
 
 #include "kvm_util.h"
@@ -189,4 +190,44 @@ void assert_on_unhandled_exception(struct kvm_vcpu *vcpu)
 	TEST_FAIL("Unexpected guest exception at vector 0x%llx: srr0 0x%llx srr1 0x%llx",
 		  run->papr_hcall.args[0], run->papr_hcall.args[1],
 		  run->papr_hcall.args[2]);
+}
+
+void vcpu_run_to_sync(struct kvm_vcpu *vcpu, uint64_t stage)
+{
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	switch (get_ucall(vcpu, &uc)) {
+	case UCALL_SYNC:
+		TEST_ASSERT(uc.args[1] == stage, "guest at stage %lu, expected %lu",
+			    uc.args[1], stage);
+		break;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(uc);
+		break;
+	default:
+		TEST_FAIL("Unexpected exit: %s, ucall %lu",
+			  exit_reason_str(vcpu->run->exit_reason), uc.cmd);
+	}
+}
+
+static void *background_vcpu_main(void *arg)
+{
+	struct background_vcpu *vt = arg;
+
+	vcpu_run_to_sync(vt->vcpu, vt->stage);
+	return NULL;
+}
+
+void background_vcpu_start(struct background_vcpu *vt, struct kvm_vcpu *vcpu, uint64_t stage)
+{
+	vt->vcpu = vcpu;
+	vt->stage = stage;
+	TEST_ASSERT(!pthread_create(&vt->thread, NULL, background_vcpu_main, vt),
+		    "pthread_create failed");
+}
+
+void background_vcpu_join(struct background_vcpu *vt)
+{
+	TEST_ASSERT(!pthread_join(vt->thread, NULL), "pthread_join failed");
 }
