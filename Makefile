@@ -12,8 +12,8 @@ TIMEOUT	?= 900
 initrd	:= build/initramfs.cpio.gz
 
 .NOTPARALLEL:
-.PHONY: all deps tree kernel kernel-debug tests initramfs run check check-host \
-	static series clean distclean
+.PHONY: all deps tree kernel kernel-debug kernel-base tests initramfs run check \
+	check-base check-host static series clean distclean
 
 all: kernel kernel-debug initramfs
 
@@ -28,6 +28,9 @@ kernel: tree
 
 kernel-debug: tree
 	@scripts/build-kernel.sh debug
+
+kernel-base: tree
+	@scripts/build-kernel.sh base
 
 tests: tree
 	@scripts/build-tests.sh
@@ -44,8 +47,13 @@ run: kernel initramfs
 check: kernel kernel-debug initramfs
 	@TESTS=$(TESTS) scripts/check.sh
 
+# The same selftests against the unmodified base kernel (README lists the
+# differences).
+check-base: kernel-base initramfs
+	@TESTS=$(TESTS) scripts/check.sh base
+
 # One host, one kernel, chosen tests: make check-host HOST=powernv8 ARGS=-t,first_pass
-check-host: $(if $(filter debug,$(KERNEL)),kernel-debug,kernel) initramfs
+check-host: kernel$(if $(filter-out host,$(KERNEL)),-$(KERNEL)) initramfs
 	@scripts/run-host.py --host $(HOST) --kernel build/obj/$(KERNEL)/vmlinux \
 		--initrd $(initrd) --run $(TESTS) $(if $(ARGS),--args=$(ARGS)) \
 		--timeout $(TIMEOUT) --log build/logs/$(HOST)-$(KERNEL).log
@@ -64,4 +72,5 @@ clean:
 	rm -rf build/obj build/initramfs build/initramfs.cpio.gz build/logs build/series
 
 distclean:
+	git -C build/linux worktree remove --force ../linux-base 2>/dev/null || true
 	rm -rf build

@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# build-kernel.sh VARIANT: build build/linux into build/obj/VARIANT.
-#   host   tinyconfig + arch/powerpc/configs/kvm_hpt_host.config
+# build-kernel.sh VARIANT: build a kernel into build/obj/VARIANT.
+#   host   build/linux, tinyconfig + arch/powerpc/configs/kvm_hpt_host.config
 #   debug  the same + kvm_hpt_debug.config (lockdep, KASAN, ...)
+#   base   the unmodified base (a worktree of build/linux at tag "base",
+#          in build/linux-base) with the host config, for make check-base
 # The config is regenerated when a fragment changes; the build is incremental.
 set -euo pipefail
 
@@ -12,18 +14,24 @@ variant=${1:?variant}
 tree="$top/build/linux"
 obj="$top/build/obj/$variant"
 jobs=${JOBS:-$(($(nproc) + 1))}
-kmake=(make -s -C "$tree" O="$obj" ARCH=powerpc CROSS_COMPILE=powerpc64le-linux-gnu- -j"$jobs")
+src="$tree"
+if [ "$variant" = base ]; then
+	src="$top/build/linux-base"
+	[ -d "$src" ] || git -C "$tree" worktree add -q --detach "$src" base
+	git -C "$src" checkout -q --detach base
+fi
+kmake=(make -s -C "$src" O="$obj" ARCH=powerpc CROSS_COMPILE=powerpc64le-linux-gnu- -j"$jobs")
 
 fragments=("$tree/arch/powerpc/configs/kvm_hpt_host.config")
 [ "$variant" = debug ] && fragments+=("$tree/arch/powerpc/configs/kvm_hpt_debug.config")
-[ "$variant" = host ] || [ "$variant" = debug ] || { echo "unknown variant $variant" >&2; exit 1; }
+case "$variant" in host|debug|base) ;; *) echo "unknown variant $variant" >&2; exit 1 ;; esac
 
 mkdir -p "$obj"
 sum=$(cat "${fragments[@]}" | sha1sum)
 if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.fragments" 2>/dev/null)" != "$sum" ]; then
 	echo "kernel[$variant]: configuring"
 	"${kmake[@]}" tinyconfig >/dev/null
-	"$tree/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${fragments[@]}" \
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${fragments[@]}" \
 		>"$obj/merge.log" 2>&1
 	"${kmake[@]}" olddefconfig
 	# Every option a fragment asks for must have survived olddefconfig.

@@ -126,9 +126,20 @@ static uint64_t vrma_entries_expected(struct kvm_vm *vm)
 }
 
 /*
+ * The kernel's own bits in V; no_kernel_bits checks that none reaches
+ * userspace, the other tests compare what is left.
+ */
+#define HPTE_V_KERNEL_BITS	(HPTE_V_HVLOCK | HPTE_V_ABSENT)
+#define HPTE_R_KERNEL_BITS	BIT_ULL(62)	/* HPTE_GR_MODIFIED */
+
+static uint64_t guest_view_v(uint64_t v)
+{
+	return v & ~HPTE_V_KERNEL_BITS;
+}
+
+/*
  * @m must hold exactly the guest's entries @expect where @present says so,
- * plus the VRMA's; with @bolted_only, only the bolted ones.  V and R must be
- * exactly what the guest entered: no kernel bit may show.
+ * plus the VRMA's; with @bolted_only, only the bolted ones.
  */
 static void check_mirror(struct kvm_vm *vm, struct htab_mirror *m,
 			 const struct guest_hpte *expect, const bool *present,
@@ -142,12 +153,12 @@ static void check_mirror(struct kvm_vm *vm, struct htab_mirror *m,
 			    (!bolted_only || (expect[g].v & HPTE_V_BOLTED));
 
 		if (want) {
-			TEST_ASSERT(m->hpte[i].v == expect[g].v && m->hpte[i].r == expect[g].r,
+			TEST_ASSERT(guest_view_v(m->hpte[i].v) == expect[g].v &&
+				    m->hpte[i].r == expect[g].r,
 				    "HPTE %lu: got v 0x%lx r 0x%lx, guest entered v 0x%lx r 0x%lx",
 				    i, m->hpte[i].v, m->hpte[i].r, expect[g].v, expect[g].r);
 		} else if (m->hpte[i].v) {
-			TEST_ASSERT(hpte_is_vrma(m->hpte[i].v) &&
-				    !(m->hpte[i].v & (HPTE_V_HVLOCK | HPTE_V_ABSENT)),
+			TEST_ASSERT(hpte_is_vrma(m->hpte[i].v),
 				    "HPTE %lu: unexpected entry v 0x%lx r 0x%lx",
 				    i, m->hpte[i].v, m->hpte[i].r);
 			nr_vrma++;
@@ -180,7 +191,7 @@ static void check_returned(struct htab_mirror *m, const uint64_t *vrma_v,
 			continue;
 		/* The guest never touches its entries' pages: no R/C change either. */
 		TEST_ASSERT(g < 0, "unchanged guest entry %d at %lu returned again", g, i);
-		TEST_ASSERT(vrma_v[i] && m->hpte[i].v == vrma_v[i],
+		TEST_ASSERT(vrma_v[i] && guest_view_v(m->hpte[i].v) == guest_view_v(vrma_v[i]),
 			    "HPTE %lu returned but the guest did not change it (v 0x%lx)",
 			    i, m->hpte[i].v);
 	}
@@ -363,6 +374,24 @@ KVM_ONE_VCPU_TEST(htab_fd, start_index, guest_code)
 	htab_mirror_free(&m);
 }
 
+/* Userspace gets the guest's view: none of the kernel's own bits. */
+KVM_ONE_VCPU_TEST(htab_fd, no_kernel_bits, guest_code)
+{
+	struct htab_mirror m;
+	int fd = stage1_then_first_pass(vcpu, 0, &m, NULL);
+	uint64_t i;
+
+	for (i = 0; i < m.npte; i++) {
+		TEST_ASSERT(!(m.hpte[i].v & HPTE_V_KERNEL_BITS),
+			    "HPTE %lu: V 0x%lx has kernel bits 0x%llx", i, m.hpte[i].v,
+			    m.hpte[i].v & HPTE_V_KERNEL_BITS);
+		TEST_ASSERT(!(m.hpte[i].r & HPTE_R_KERNEL_BITS),
+			    "HPTE %lu: R 0x%lx has kernel bits", i, m.hpte[i].r);
+	}
+	close(fd);
+	htab_mirror_free(&m);
+}
+
 /* Once a pass is complete and nothing changes, a read returns 0. */
 KVM_ONE_VCPU_TEST(htab_fd, quiet_read_is_empty, guest_code)
 {
@@ -467,7 +496,8 @@ KVM_ONE_VCPU_TEST(htab_fd, zero_means_nothing_changed_anywhere, guest_code)
 	TEST_ASSERT(behind < last, "HPTE %lu is not behind %lu", behind, last);
 	htab_mirror_clear_touched(&m);
 	htab_read_until_empty(fd, READ_BUFSIZE, &m, NULL);
-	TEST_ASSERT(m.touched[behind] && m.hpte[behind].v == guest_hptes[IDX_BEHIND].v,
+	TEST_ASSERT(m.touched[behind] &&
+		    guest_view_v(m.hpte[behind].v) == guest_hptes[IDX_BEHIND].v,
 		    "the change at HPTE %lu was lost: a read returned 0 first", behind);
 	close(fd);
 	htab_mirror_free(&m);
@@ -646,7 +676,7 @@ KVM_ONE_VCPU_TEST(htab_fd, churn_while_reading, guest_churn)
 		if (!churn[k].present)
 			continue;
 		nr_present++;
-		TEST_ASSERT(m.hpte[churn[k].ptex].v == churn[k].v &&
+		TEST_ASSERT(guest_view_v(m.hpte[churn[k].ptex].v) == churn[k].v &&
 			    m.hpte[churn[k].ptex].r == churn[k].r,
 			    "slot %d at HPTE %lu: stream has v 0x%lx r 0x%lx, guest 0x%lx 0x%lx",
 			    k, churn[k].ptex, m.hpte[churn[k].ptex].v, m.hpte[churn[k].ptex].r,
