@@ -5,7 +5,7 @@
 
 HOST	?= powernv9-radix
 KERNEL	?= host
-TESTS	?= htab_fd_test,htab_fd_write_test
+TESTS	?= htab_fd_test,htab_fd_write_test,htab_fd_demo,htab_fd_migrate
 ARGS	?=
 TIMEOUT	?= 900
 
@@ -38,10 +38,11 @@ tests: tree
 initramfs: tests
 	@scripts/mkinitramfs.sh
 
-# The main job: boot the POWER9 host and stream a guest's HPT through the fd.
+# The main job: on the POWER9 host, live-migrate an HPT between two VMs
+# while the source guest keeps changing it.
 run: kernel initramfs
 	@scripts/run-host.py --host powernv9-radix --kernel build/obj/host/vmlinux \
-		--initrd $(initrd) --mode demo --run htab_fd_demo --log build/logs/run.log
+		--initrd $(initrd) --mode demo --run htab_fd_migrate --log build/logs/run.log
 
 # Every test: static checks, then the selftests on all three hosts.
 check: kernel kernel-debug initramfs

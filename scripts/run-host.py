@@ -82,12 +82,13 @@ def main():
     cases = {"passed": 0, "failed": 0, "skipped": 0}
     failed_cases = []      # (name, why)
     assertion = None       # lines of the last "Test Assertion Failure"
+    nested = 0             # cases reported since the last program result
     buf = b""
     reason = None
     trouble_deadline = None
 
     def handle(line):
-        nonlocal ended, booted, assertion, trouble_deadline
+        nonlocal ended, booted, assertion, trouble_deadline, nested
         log.write(line + "\n")
         if opt.mode == "demo" and booted and not line.startswith("HPTFD-"):
             print(line, flush=True)
@@ -122,7 +123,15 @@ def main():
         if indent == "":
             programs.append((name, status == "ok", directive or ""))
             progress(f"{status} {name}" + (f" # {directive}" if directive else ""))
+            # A program without cases of its own counts as one case.
+            if not nested:
+                key = "skipped" if skipped else "passed" if status == "ok" else "failed"
+                cases[key] += 1
+                if key == "failed":
+                    failed_cases.append((name, directive or ""))
+            nested = 0
         elif indent == "  ":
+            nested += 1
             if skipped:
                 cases["skipped"] += 1
             elif status == "ok":

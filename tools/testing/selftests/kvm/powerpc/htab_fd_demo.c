@@ -146,11 +146,7 @@ int main(void)
 		t = now();
 		htab_read_until_empty(fd, READ_BUFSIZE, &m, &st);
 		print_pass(++pass, what, &st, now() - t);
-		total.reads += st.reads;
-		total.records += st.records;
-		total.valid += st.valid;
-		total.invalid += st.invalid;
-		total.bytes += st.bytes;
+		htab_stats_add(&total, &st);
 	}
 	close(fd);
 

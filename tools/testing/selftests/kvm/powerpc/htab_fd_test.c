@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hpte_churn.h"
 #include "htab.h"
 #include "kvm_test_harness.h"
 #include "kvm_util.h"
@@ -571,54 +572,7 @@ TEST(no_hpt)
 
 /* ---- A guest that keeps changing its HPT while the host reads ---- */
 
-#define CHURN_SLOTS		256
-#define CHURN_FIRST_PTEG	100
 #define CHURN_SECONDS		2
-
-struct churn_slot {
-	uint64_t ptex;
-	uint64_t v;
-	uint64_t r;
-	uint64_t present;
-};
-
-static struct churn_slot churn[CHURN_SLOTS];
-static uint64_t churn_stop;
-static uint64_t churn_ops;
-
-/* Enter, remove and re-protect entries in PTEGs 100..355 until told to stop. */
-static void guest_churn(void)
-{
-	uint64_t seed = 12345;
-
-	while (!READ_ONCE(churn_stop)) {
-		struct churn_slot *s;
-		unsigned long ptex;
-		int k;
-
-		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-		k = (seed >> 33) % CHURN_SLOTS;
-		s = &churn[k];
-		if (!s->present) {
-			s->v = GUEST_V(0x4000 + k + (seed & 0xff00), 0);
-			s->r = GUEST_R(k, 2);
-			GUEST_ASSERT_EQ(h_enter(0, (CHURN_FIRST_PTEG + k) * 8, s->v, s->r,
-						&ptex), H_SUCCESS);
-			s->ptex = ptex;
-			s->present = 1;
-		} else if ((seed >> 20) % 3 == 0) {
-			GUEST_ASSERT_EQ(h_remove(0, s->ptex, 0, NULL), H_SUCCESS);
-			s->present = 0;
-		} else {
-			unsigned long pp = (seed >> 24) % 4;
-
-			GUEST_ASSERT_EQ(h_protect(pp, s->ptex, 0), H_SUCCESS);
-			s->r = (s->r & ~HPTE_R_PP) | pp;
-		}
-		WRITE_ONCE(churn_ops, churn_ops + 1);
-	}
-	GUEST_SYNC(9);
-}
 
 static double now(void)
 {
@@ -635,23 +589,23 @@ static double now(void)
  * pass must bring the stream to exactly the guest's table, and to what a
  * fresh reader sees.
  */
-KVM_ONE_VCPU_TEST(htab_fd, churn_while_reading, guest_churn)
+KVM_ONE_VCPU_TEST(htab_fd, churn_while_reading, guest_hpte_churn)
 {
 	struct htab_mirror m, fresh;
-	struct background_vcpu vt;
-	uint64_t passes = 0, i, *ops, nr_present = 0, nr_seen = 0;
+	struct background_vcpu bg;
+	uint64_t passes = 0, i;
 	char buf[2048];
 	double end;
-	int fd, k;
+	int fd, other;
 
 	htab_mirror_init(&m, hpt_npte(HPT_ORDER_DEFAULT));
 	htab_mirror_init(&fresh, m.npte);
 	fd = vm_htab_fd(vcpu->vm, 0, 0);
-	ops = addr_gva2hva(vcpu->vm, (vm_vaddr_t)&churn_ops);
 
-	background_vcpu_start(&vt, vcpu, 9);
+	background_vcpu_start(&bg, vcpu, HPTE_CHURN_STOPPED);
 	end = now() + CHURN_SECONDS;
-	while (now() < end || !READ_ONCE(*ops)) {
+	while (now() < end || !hpte_churn_changes(vcpu->vm)) {
+		uint64_t pteg = HPTE_CHURN_FIRST_PTEG + passes % HPTE_CHURN_SLOTS;
 		ssize_t n = 0;
 		int r, dbg;
 
@@ -659,37 +613,23 @@ KVM_ONE_VCPU_TEST(htab_fd, churn_while_reading, guest_churn)
 			htab_mirror_apply(&m, buf, n, NULL);
 		TEST_ASSERT(n >= 0, "read during churn: %s", strerror(errno));
 
-		dbg = vm_htab_fd(vcpu->vm, 0, (CHURN_FIRST_PTEG + passes % CHURN_SLOTS) * 8);
+		dbg = vm_htab_fd(vcpu->vm, 0, pteg * 8);
 		TEST_ASSERT(read(dbg, buf, 8 + 8 * 16) > 0, "debug read: %s", strerror(errno));
 		close(dbg);
 		passes++;
 	}
 
-	churn_stop = 1;
-	sync_global_to_guest(vcpu->vm, churn_stop);
-	background_vcpu_join(&vt);
+	hpte_churn_stop(vcpu->vm);
+	background_vcpu_join(&bg);
 	htab_read_until_empty(fd, sizeof(buf), &m, NULL);
-	sync_global_from_guest(vcpu->vm, churn);
-	pr_info("guest made %lu changes during %lu passes\n", READ_ONCE(*ops), passes);
-
-	for (k = 0; k < CHURN_SLOTS; k++) {
-		if (!churn[k].present)
-			continue;
-		nr_present++;
-		TEST_ASSERT(guest_view_v(m.hpte[churn[k].ptex].v) == churn[k].v &&
-			    m.hpte[churn[k].ptex].r == churn[k].r,
-			    "slot %d at HPTE %lu: stream has v 0x%lx r 0x%lx, guest 0x%lx 0x%lx",
-			    k, churn[k].ptex, m.hpte[churn[k].ptex].v, m.hpte[churn[k].ptex].r,
-			    churn[k].v, churn[k].r);
-	}
-	for (i = 0; i < m.npte; i++)
-		nr_seen += m.hpte[i].v && !hpte_is_vrma(m.hpte[i].v);
-	TEST_ASSERT_EQ(nr_seen, nr_present);
+	pr_info("guest made %lu changes during %lu passes\n",
+		hpte_churn_changes(vcpu->vm), passes);
+	hpte_churn_check(vcpu->vm, &m, HPTE_V_KERNEL_BITS);
 
 	/* A fresh reader's first pass; then the first fd has nothing left. */
-	k = vm_htab_fd(vcpu->vm, 0, 0);
-	htab_read_until_empty(k, READ_BUFSIZE, &fresh, NULL);
-	close(k);
+	other = vm_htab_fd(vcpu->vm, 0, 0);
+	htab_read_until_empty(other, READ_BUFSIZE, &fresh, NULL);
+	close(other);
 	htab_read_until_empty(fd, sizeof(buf), &m, NULL);
 	for (i = 0; i < m.npte; i++)
 		TEST_ASSERT(m.hpte[i].v == fresh.hpte[i].v && m.hpte[i].r == fresh.hpte[i].r,

@@ -80,9 +80,14 @@ void htab_mirror_init(struct htab_mirror *m, uint64_t npte);
 void htab_mirror_free(struct htab_mirror *m);
 void htab_mirror_clear_touched(struct htab_mirror *m);
 
-/* Apply @len bytes of whole records to @m; asserts the stream is well formed. */
+/*
+ * Apply @len bytes of whole records to @m (or only count them, if @m is
+ * NULL); asserts the stream is well formed.
+ */
 void htab_mirror_apply(struct htab_mirror *m, const void *buf, size_t len,
 		       struct htab_stats *stats);
+
+void htab_stats_add(struct htab_stats *total, const struct htab_stats *st);
 
 /*
  * read() @fd with a @bufsize buffer, applying what comes back, until a read

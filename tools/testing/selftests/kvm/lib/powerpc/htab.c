@@ -62,14 +62,22 @@ void htab_mirror_apply(struct htab_mirror *m, const void *buf, size_t len,
 			    "record header cut short: %zd bytes left", end - p);
 		memcpy(&hdr, p, sizeof(hdr));
 		p += sizeof(hdr);
-		TEST_ASSERT((uint64_t)hdr.index + hdr.n_valid + hdr.n_invalid <= m->npte,
-			    "record {%u, %u, %u} runs past the %lu-entry HPT",
-			    hdr.index, hdr.n_valid, hdr.n_invalid, m->npte);
 		TEST_ASSERT(end - p >= (ssize_t)hdr.n_valid * HPTE_SIZE,
 			    "record at %u: %u entries but %zd bytes left",
 			    hdr.index, hdr.n_valid, end - p);
-
 		hpte = (const __be64 *)p;
+		p += hdr.n_valid * HPTE_SIZE;
+		if (stats) {
+			stats->records++;
+			stats->valid += hdr.n_valid;
+			stats->invalid += hdr.n_invalid;
+		}
+		if (!m)
+			continue;
+
+		TEST_ASSERT((uint64_t)hdr.index + hdr.n_valid + hdr.n_invalid <= m->npte,
+			    "record {%u, %u, %u} runs past the %lu-entry HPT",
+			    hdr.index, hdr.n_valid, hdr.n_invalid, m->npte);
 		for (i = hdr.index; i < hdr.index + hdr.n_valid; i++, hpte += 2) {
 			m->hpte[i].v = be64toh(hpte[0]);
 			m->hpte[i].r = be64toh(hpte[1]);
@@ -83,16 +91,18 @@ void htab_mirror_apply(struct htab_mirror *m, const void *buf, size_t len,
 			m->hpte[i].r = 0;
 			m->touched[i] = true;
 		}
-		p = (const uint8_t *)hpte;
-
-		if (stats) {
-			stats->records++;
-			stats->valid += hdr.n_valid;
-			stats->invalid += hdr.n_invalid;
-		}
 	}
 	if (stats)
 		stats->bytes += len;
+}
+
+void htab_stats_add(struct htab_stats *total, const struct htab_stats *st)
+{
+	total->reads += st->reads;
+	total->records += st->records;
+	total->valid += st->valid;
+	total->invalid += st->invalid;
+	total->bytes += st->bytes;
 }
 
 uint64_t htab_read_until_empty(int fd, size_t bufsize, struct htab_mirror *m,
