@@ -91,5 +91,11 @@ rm -rf "$stage"
 [ $st = 0 ] || [ -s "$log" ] || cp "$log.raw" "$log"
 result "coccicheck MODE=report on ${#our_c[@]} files of ours" $st "$log"
 
+# No code of the base's HPT fd (what the strip commit removed) in what is ours.
+log="$logdir/no-base-fd-code.log"
+(cd "$top" && python3 scripts/check-no-base-fd.py "$tree" arch include tools patches \
+	Documentation scripts) >"$log" 2>&1
+result "no code of the base's HPT fd in this repository ($(tail -n1 "$log"))" $? "$log"
+
 echo "static: $passed passed, $failed failed, $skipped skipped"
 [ $failed = 0 ]

@@ -6,8 +6,9 @@ In arch/powerpc/kvm/book3s_64_mmu_hv.c of the prepared tree, delete the
 block that runs from the comment introducing the HPT fd ("Functions for
 reading and writing the hash table via reads and writes on a file
 descriptor") to the end of kvm_vm_ioctl_get_htab_fd(): its context struct,
-read, write, release, file operations and ioctl entry.  HPTE_SIZE, which
-the debugfs dump below it uses too, stays.
+HPTE_SIZE, read, write, release, file operations and ioctl entry.  (The
+debugfs dump below it, which used HPTE_SIZE too, gets its own size from a
+patch.)
 
 Fails loudly when the file no longer has the shape this expects: each
 landmark must be found exactly once, in order, and nothing of the fd may be
@@ -34,9 +35,9 @@ LANDMARKS = [
     "int kvm_vm_ioctl_get_htab_fd(struct kvm *kvm, struct kvm_get_htab_fd *ghf)\n",
 ]
 END = "\nstruct debugfs_htab_state {\n"
-KEEP = "#define HPTE_SIZE\t(2 * sizeof(unsigned long))\n"
 GONE = re.compile(r"kvm_htab_ctx|kvm_htab_(read|write|release|fops)|"
-                  r"record_hpte|hpte_dirty\(|kvm_vm_ioctl_get_htab_fd")
+                  r"record_hpte|hpte_dirty\(|kvm_vm_ioctl_get_htab_fd|"
+                  r"define HPTE_SIZE")
 
 
 def die(msg):
@@ -67,7 +68,7 @@ def main():
     if not block.rstrip().endswith("return ret;\n}"):
         die("the block does not end with kvm_vm_ioctl_get_htab_fd()'s closing brace")
 
-    out = src[:start] + KEEP + "\n" + src[end:]
+    out = src[:start] + src[end:]
     left = GONE.search(out)
     if left:
         die(f"something of the fd is still there after stripping: {left.group(0)!r}")

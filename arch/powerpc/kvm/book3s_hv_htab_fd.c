@@ -441,6 +441,22 @@ out:
 	return ret;
 }
 
+/*
+ * Entries must not change under a running guest: with mmu_ready clear no
+ * vcpu enters the guest, and if one is in KVM_RUN already, refuse.
+ */
+static int htab_keep_vcpus_out(struct kvm *kvm, bool *mmu_was_ready)
+{
+	*mmu_was_ready = kvm->arch.mmu_ready;
+	kvm->arch.mmu_ready = 0;
+	/* Pairs with kvmppc_vcpu_run_hv(): vcpus_running, then mmu_ready. */
+	smp_mb();
+	if (!atomic_read(&kvm->arch.vcpus_running))
+		return 0;
+	kvm->arch.mmu_ready = *mmu_was_ready;
+	return -EBUSY;
+}
+
 static ssize_t kvm_htab_fd_write(struct file *file, const char __user *buf, size_t count,
 				 loff_t *ppos)
 {
@@ -455,18 +471,9 @@ static ssize_t kvm_htab_fd_write(struct file *file, const char __user *buf, size
 		goto unlock;
 	}
 
-	/* Keep vcpus out while entries change under them, or refuse. */
-	mmu_was_ready = kvm->arch.mmu_ready;
-	if (mmu_was_ready) {
-		kvm->arch.mmu_ready = 0;
-		/* Order against kvmppc_vcpu_run_hv()'s vcpus_running/mmu_ready. */
-		smp_mb();
-		if (atomic_read(&kvm->arch.vcpus_running)) {
-			kvm->arch.mmu_ready = 1;
-			ret = -EBUSY;
-			goto unlock;
-		}
-	}
+	ret = htab_keep_vcpus_out(kvm, &mmu_was_ready);
+	if (ret)
+		goto unlock;
 
 	while (done < count) {
 		ret = htab_write_record(kvm, buf + done, count - done, &vrma);
