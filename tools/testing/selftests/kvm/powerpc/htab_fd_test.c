@@ -504,6 +504,30 @@ KVM_ONE_VCPU_TEST(htab_fd, zero_means_nothing_changed_anywhere, guest_code)
 	htab_mirror_free(&m);
 }
 
+/* A read into a bad buffer fails with EFAULT, and loses nothing. */
+KVM_ONE_VCPU_TEST(htab_fd, efault_loses_nothing, guest_code)
+{
+	static const int changed[] = { IDX_REMOVED, IDX_PROTECTED, IDX_ADDED };
+	struct guest_hpte expect[NR_GUEST_HPTES];
+	void *bad = (void *)(uintptr_t)getpagesize();	/* never mapped */
+	struct htab_mirror m;
+	int fd = stage1_then_first_pass(vcpu, 0, &m, NULL);
+	uint64_t *vrma_v = vrma_snapshot(&m);
+
+	run_to_stage(vcpu, 2);
+	TEST_ASSERT(read(fd, bad, READ_BUFSIZE) == -1 && errno == EFAULT,
+		    "read into an unmapped buffer: expected EFAULT");
+	htab_mirror_clear_touched(&m);
+	htab_read_until_empty(fd, READ_BUFSIZE, &m, NULL);
+	stage2_entries(expect);
+	check_mirror(vcpu->vm, &m, expect, after_stage2, false);
+	check_returned(&m, vrma_v, changed, ARRAY_SIZE(changed));
+
+	free(vrma_v);
+	close(fd);
+	htab_mirror_free(&m);
+}
+
 /* A read needs room for one record with one entry, and never splits one. */
 KVM_ONE_VCPU_TEST(htab_fd, smallest_read, guest_code)
 {
