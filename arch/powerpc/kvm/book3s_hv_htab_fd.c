@@ -111,8 +111,8 @@ static size_t htab_record_bytes(const struct kvm_get_htab_header *hdr)
 /*
  * Read HPTE @i in the guest's view, locked so that it is never torn: the
  * pre-ISA-3.0 layout whatever the CPU, valid if the host paged it out, with
- * R and C set by the hardware folded in (and logged as a change for the
- * other readers), and none of the kernel's own bits.  Returns false for an
+ * R and C set by the hardware in a present entry folded in (and logged as a
+ * change for the other readers), and none of the kernel's own bits.  Returns false for an
  * invalid entry, and for a valid one a bolted-only reader does not want.
  */
 static bool htab_read_hpte(struct kvm_htab_fd *fd, unsigned long i, u64 *v_out, u64 *r_out)
@@ -129,14 +129,14 @@ static bool htab_read_hpte(struct kvm_htab_fd *fd, unsigned long i, u64 *v_out, 
 	v = be64_to_cpu(hptep[0]) & ~HPTE_V_HVLOCK;
 	hr = be64_to_cpu(hptep[1]);
 	valid = v & (HPTE_V_VALID | HPTE_V_ABSENT);
-	if (valid) {
-		rc = hr & (HPTE_R_R | HPTE_R_C) & ~rev->guest_rpte;
-		if (rc) {
-			rev->guest_rpte |= rc;
-			kvmppc_hpte_note_change(kvm, i);
-		}
-		r = rev->guest_rpte & ~HPTE_GR_RESERVED;
+	/* Only a present entry has R and C from the hardware. */
+	rc = v & HPTE_V_VALID ? hr & (HPTE_R_R | HPTE_R_C) & ~rev->guest_rpte : 0;
+	if (rc) {
+		rev->guest_rpte |= rc;
+		kvmppc_hpte_note_change(kvm, i);
 	}
+	if (valid)
+		r = rev->guest_rpte & ~HPTE_GR_RESERVED;
 	unlock_hpte(hptep, v);
 	preempt_enable();
 

@@ -10,9 +10,11 @@
  * bolts in on the first KVM_RUN.  A second guest churns HPTEs while the
  * host reads.
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -207,6 +209,23 @@ static uint64_t *vrma_snapshot(struct htab_mirror *m)
 	for (i = 0; i < m->npte; i++)
 		vrma_v[i] = hpte_is_vrma(m->hpte[i].v) ? m->hpte[i].v : 0;
 	return vrma_v;
+}
+
+/*
+ * Read @fd until it returns 0: it must bring @m to the HPT as it is after
+ * stage 2, returning exactly the stage-2 changes (and VRMA R/C updates).
+ */
+static void read_stage2_changes(struct kvm_vcpu *vcpu, int fd, struct htab_mirror *m,
+				const uint64_t *vrma_v)
+{
+	static const int changed[] = { IDX_REMOVED, IDX_PROTECTED, IDX_ADDED };
+	struct guest_hpte expect[NR_GUEST_HPTES];
+
+	htab_mirror_clear_touched(m);
+	htab_read_until_empty(fd, READ_BUFSIZE, m, NULL);
+	stage2_entries(expect);
+	check_mirror(vcpu->vm, m, expect, after_stage2, false);
+	check_returned(m, vrma_v, changed, ARRAY_SIZE(changed));
 }
 
 /*
@@ -415,19 +434,12 @@ KVM_ONE_VCPU_TEST(htab_fd, quiet_read_is_empty, guest_code)
  */
 KVM_ONE_VCPU_TEST(htab_fd, later_pass_returns_changes, guest_code)
 {
-	static const int changed[] = { IDX_REMOVED, IDX_PROTECTED, IDX_ADDED };
-	struct guest_hpte expect[NR_GUEST_HPTES];
 	struct htab_mirror m;
 	int fd = stage1_then_first_pass(vcpu, 0, &m, NULL);
 	uint64_t *vrma_v = vrma_snapshot(&m);
 
 	run_to_stage(vcpu, 2);
-	htab_mirror_clear_touched(&m);
-	htab_read_until_empty(fd, READ_BUFSIZE, &m, NULL);
-
-	stage2_entries(expect);
-	check_mirror(vcpu->vm, &m, expect, after_stage2, false);
-	check_returned(&m, vrma_v, changed, ARRAY_SIZE(changed));
+	read_stage2_changes(vcpu, fd, &m, vrma_v);
 
 	free(vrma_v);
 	close(fd);
@@ -437,8 +449,6 @@ KVM_ONE_VCPU_TEST(htab_fd, later_pass_returns_changes, guest_code)
 /* Two readers: what one returns stays pending for the other. */
 KVM_ONE_VCPU_TEST(htab_fd, readers_are_independent, guest_code)
 {
-	static const int changed[] = { IDX_REMOVED, IDX_PROTECTED, IDX_ADDED };
-	struct guest_hpte expect[NR_GUEST_HPTES];
 	struct htab_mirror m, other;
 	int fd = stage1_then_first_pass(vcpu, 0, &m, NULL);
 	int other_fd = vm_htab_fd(vcpu->vm, 0, 0);
@@ -447,18 +457,10 @@ KVM_ONE_VCPU_TEST(htab_fd, readers_are_independent, guest_code)
 	htab_mirror_init(&other, m.npte);
 	htab_read_until_empty(other_fd, READ_BUFSIZE, &other, NULL);
 
-	/* The other reader takes the changes first... */
+	/* The other reader takes the changes first, and each still reaches the first. */
 	run_to_stage(vcpu, 2);
-	htab_mirror_clear_touched(&other);
-	htab_read_until_empty(other_fd, READ_BUFSIZE, &other, NULL);
-	check_returned(&other, vrma_v, changed, ARRAY_SIZE(changed));
-
-	/* ...and every one of them still reaches the first. */
-	htab_mirror_clear_touched(&m);
-	htab_read_until_empty(fd, READ_BUFSIZE, &m, NULL);
-	stage2_entries(expect);
-	check_mirror(vcpu->vm, &m, expect, after_stage2, false);
-	check_returned(&m, vrma_v, changed, ARRAY_SIZE(changed));
+	read_stage2_changes(vcpu, other_fd, &other, vrma_v);
+	read_stage2_changes(vcpu, fd, &m, vrma_v);
 
 	free(vrma_v);
 	close(other_fd);
@@ -507,8 +509,6 @@ KVM_ONE_VCPU_TEST(htab_fd, zero_means_nothing_changed_anywhere, guest_code)
 /* A read into a bad buffer fails with EFAULT, and loses nothing. */
 KVM_ONE_VCPU_TEST(htab_fd, efault_loses_nothing, guest_code)
 {
-	static const int changed[] = { IDX_REMOVED, IDX_PROTECTED, IDX_ADDED };
-	struct guest_hpte expect[NR_GUEST_HPTES];
 	void *bad = (void *)(uintptr_t)getpagesize();	/* never mapped */
 	struct htab_mirror m;
 	int fd = stage1_then_first_pass(vcpu, 0, &m, NULL);
@@ -517,11 +517,7 @@ KVM_ONE_VCPU_TEST(htab_fd, efault_loses_nothing, guest_code)
 	run_to_stage(vcpu, 2);
 	TEST_ASSERT(read(fd, bad, READ_BUFSIZE) == -1 && errno == EFAULT,
 		    "read into an unmapped buffer: expected EFAULT");
-	htab_mirror_clear_touched(&m);
-	htab_read_until_empty(fd, READ_BUFSIZE, &m, NULL);
-	stage2_entries(expect);
-	check_mirror(vcpu->vm, &m, expect, after_stage2, false);
-	check_returned(&m, vrma_v, changed, ARRAY_SIZE(changed));
+	read_stage2_changes(vcpu, fd, &m, vrma_v);
 
 	free(vrma_v);
 	close(fd);
@@ -592,6 +588,209 @@ TEST(no_hpt)
 	ASSERT_EQ(fd, -1);
 	ASSERT_EQ(errno, radix ? EINVAL : ENODEV);
 	kvm_vm_free(vm);
+}
+
+/* ---- Every path that changes an HPTE makes a reader return it ---- */
+
+/* Entries in PTEGs 400.., entered with R and C set in the guest view. */
+#define NR_PATH_HPTES	5
+#define PATH_R(k)	(GUEST_R(16 + (k), 2) | HPTE_R_R | HPTE_R_C)
+
+static uint64_t path_ptex[NR_PATH_HPTES];
+
+static uint64_t path_v(int k)
+{
+	return GUEST_V(0x2000 + k, 0);
+}
+
+/*
+ * Stage 1: enter five entries.  Stage 2: H_BULK_REMOVE [0] and [1].
+ * Stage 3: H_CLEAR_REF [2], H_CLEAR_MOD [3].
+ */
+static void guest_paths(void)
+{
+	unsigned long ptex;
+	int k;
+
+	for (k = 0; k < NR_PATH_HPTES; k++) {
+		GUEST_ASSERT_EQ(h_enter(0, (400 + k) * 8, path_v(k), PATH_R(k), &ptex),
+				H_SUCCESS);
+		path_ptex[k] = ptex;
+	}
+	GUEST_SYNC(1);
+	GUEST_ASSERT_EQ(h_bulk_remove2(path_ptex[0], path_ptex[1]), H_SUCCESS);
+	GUEST_SYNC(2);
+	GUEST_ASSERT_EQ(hcall2(H_CLEAR_REF, 0, path_ptex[2]), H_SUCCESS);
+	GUEST_ASSERT_EQ(hcall2(H_CLEAR_MOD, 0, path_ptex[3]), H_SUCCESS);
+	GUEST_SYNC(3);
+	GUEST_DONE();
+}
+
+/*
+ * Read @fd until 0: of the guest's path entries exactly those in @changed
+ * must come back, as @v and @r say (v 0: invalid); VRMA entries may.
+ */
+static void check_path_changes(int fd, struct htab_mirror *m, uint64_t changed,
+			       const uint64_t *v, const uint64_t *r)
+{
+	uint64_t i;
+	int k;
+
+	htab_mirror_clear_touched(m);
+	htab_read_until_empty(fd, READ_BUFSIZE, m, NULL);
+	for (k = 0; k < NR_PATH_HPTES; k++) {
+		struct hpte *e = &m->hpte[path_ptex[k]];
+
+		TEST_ASSERT(m->touched[path_ptex[k]] == !!(changed & BIT(k)),
+			    "path entry %d at %lu: %s", k, path_ptex[k],
+			    changed & BIT(k) ? "change not returned" : "returned unchanged");
+		TEST_ASSERT(guest_view_v(e->v) == v[k] && e->r == r[k],
+			    "path entry %d: v 0x%lx r 0x%lx, expected 0x%lx 0x%lx",
+			    k, e->v, e->r, v[k], r[k]);
+	}
+	for (i = 0; i < m->npte; i++) {
+		bool is_path = false;
+
+		for (k = 0; k < NR_PATH_HPTES; k++)
+			is_path |= path_ptex[k] == i;
+		TEST_ASSERT(!m->touched[i] || is_path || hpte_is_vrma(m->hpte[i].v),
+			    "HPTE %lu returned, nobody changed it", i);
+	}
+}
+
+/* KVM handles these only once userspace enables them, as QEMU does. */
+static void enable_hcall(struct kvm_vm *vm, unsigned long nr)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_PPC_ENABLE_HCALL,
+		.args = { nr, 1 },
+	};
+
+	vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
+}
+
+/* H_BULK_REMOVE, H_CLEAR_REF and H_CLEAR_MOD each make an entry pending. */
+KVM_ONE_VCPU_TEST(htab_fd, hcalls_mark_changes, guest_paths)
+{
+	uint64_t v[NR_PATH_HPTES], r[NR_PATH_HPTES];
+	struct htab_mirror m;
+	int fd, k;
+
+	enable_hcall(vcpu->vm, H_CLEAR_REF);
+	enable_hcall(vcpu->vm, H_CLEAR_MOD);
+	vcpu_run_to_sync(vcpu, 1);
+	sync_global_from_guest(vcpu->vm, path_ptex);
+	htab_mirror_init(&m, hpt_npte(HPT_ORDER_DEFAULT));
+	fd = vm_htab_fd(vcpu->vm, 0, 0);
+	htab_read_until_empty(fd, READ_BUFSIZE, &m, NULL);
+	for (k = 0; k < NR_PATH_HPTES; k++) {
+		v[k] = path_v(k);
+		r[k] = PATH_R(k);
+	}
+
+	vcpu_run_to_sync(vcpu, 2);
+	v[0] = r[0] = v[1] = r[1] = 0;
+	check_path_changes(fd, &m, BIT(0) | BIT(1), v, r);
+
+	vcpu_run_to_sync(vcpu, 3);
+	r[2] &= ~HPTE_R_R;
+	r[3] &= ~HPTE_R_C;
+	check_path_changes(fd, &m, BIT(2) | BIT(3), v, r);
+	close(fd);
+	htab_mirror_free(&m);
+}
+
+/*
+ * The host taking a guest page away (an MMU notifier invalidation; here a
+ * change of protection, which KVM handles as an unmap) makes its entries
+ * pending.
+ */
+KVM_ONE_VCPU_TEST(htab_fd, host_invalidation_marks_changes, guest_paths)
+{
+	uint64_t v[NR_PATH_HPTES], r[NR_PATH_HPTES], page = getpagesize();
+	struct htab_mirror m;
+	uint8_t *hva;
+	int fd, k;
+
+	/* The pages must be present when entered, to be invalidated later. */
+	hva = addr_gpa2hva(vcpu->vm, PATH_R(0) & ~(page - 1));
+	TEST_ASSERT(((PATH_R(NR_PATH_HPTES - 1) ^ PATH_R(0)) & ~(page - 1)) == 0,
+		    "the path entries do not share one host page");
+	memset(hva, 0x5a, page);
+	vcpu_run_to_sync(vcpu, 1);
+	sync_global_from_guest(vcpu->vm, path_ptex);
+	htab_mirror_init(&m, hpt_npte(HPT_ORDER_DEFAULT));
+	fd = vm_htab_fd(vcpu->vm, 0, 0);
+	htab_read_until_empty(fd, READ_BUFSIZE, &m, NULL);
+	for (k = 0; k < NR_PATH_HPTES; k++) {
+		v[k] = path_v(k);
+		r[k] = PATH_R(k);
+	}
+
+	TEST_ASSERT(!mprotect(hva, page, PROT_READ), "mprotect: %s", strerror(errno));
+	TEST_ASSERT(!mprotect(hva, page, PROT_READ | PROT_WRITE), "mprotect: %s", strerror(errno));
+	/* All five map into that host page: still valid to the guest, but changed. */
+	check_path_changes(fd, &m, BIT(NR_PATH_HPTES) - 1, v, r);
+	close(fd);
+	htab_mirror_free(&m);
+}
+
+/* What a write fd writes, a read fd returns. */
+KVM_ONE_VCPU_TEST(htab_fd, writes_mark_changes, guest_code)
+{
+	struct {
+		struct kvm_get_htab_header hdr;
+		__be64 hpte[2];
+	} rec = {
+		.hdr = { .n_valid = 1 },
+		.hpte = { htobe64(GUEST_V(0x3333, 0)), htobe64(GUEST_R(3, 1)) },
+	};
+	struct htab_mirror m;
+	int fd = stage1_then_first_pass(vcpu, 0, &m, NULL);
+	int wfd = vm_htab_fd(vcpu->vm, KVM_GET_HTAB_WRITE, 0);
+
+	/* An empty slot from PTEG 50 on. */
+	for (rec.hdr.index = 50 * 8; m.hpte[rec.hdr.index].v; rec.hdr.index++)
+		;
+
+	TEST_ASSERT_EQ(write(wfd, &rec, sizeof(rec)), sizeof(rec));
+	htab_mirror_clear_touched(&m);
+	htab_read_until_empty(fd, READ_BUFSIZE, &m, NULL);
+	TEST_ASSERT(m.touched[rec.hdr.index] &&
+		    guest_view_v(m.hpte[rec.hdr.index].v) == GUEST_V(0x3333, 0) &&
+		    m.hpte[rec.hdr.index].r == GUEST_R(3, 1),
+		    "the written entry did not come back: v 0x%lx r 0x%lx",
+		    m.hpte[rec.hdr.index].v, m.hpte[rec.hdr.index].r);
+	close(wfd);
+	close(fd);
+	htab_mirror_free(&m);
+}
+
+/* After an HPT resize the stream is stale; a new fd reads the new table. */
+KVM_ONE_VCPU_TEST(htab_fd, stale_after_resize, guest_code)
+{
+	struct kvm_ppc_resize_hpt resize = { .shift = HPT_ORDER_DEFAULT + 1 };
+	struct htab_mirror m, resized;
+	char buf[READ_BUFSIZE];
+	int fd = stage1_then_first_pass(vcpu, 0, &m, NULL);
+	int ret;
+
+	while ((ret = __vm_ioctl(vcpu->vm, KVM_PPC_RESIZE_HPT_PREPARE, &resize)) > 0)
+		usleep(ret * 1000);
+	TEST_ASSERT(!ret, "KVM_PPC_RESIZE_HPT_PREPARE: %s", strerror(errno));
+	vm_ioctl(vcpu->vm, KVM_PPC_RESIZE_HPT_COMMIT, &resize);
+
+	TEST_ASSERT(read(fd, buf, sizeof(buf)) == -1 && errno == ESTALE,
+		    "read after the HPT was resized: expected ESTALE");
+	close(fd);
+
+	htab_mirror_init(&resized, hpt_npte(HPT_ORDER_DEFAULT + 1));
+	fd = vm_htab_fd(vcpu->vm, 0, 0);
+	htab_read_until_empty(fd, READ_BUFSIZE, &resized, NULL);
+	TEST_ASSERT(resized.touched[resized.npte - 1], "the resized table was not read to its end");
+	close(fd);
+	htab_mirror_free(&resized);
+	htab_mirror_free(&m);
 }
 
 /* ---- A guest that keeps changing its HPT while the host reads ---- */

@@ -23,7 +23,7 @@
 #define H_CLEAR_MOD	0x10
 #define H_CLEAR_REF	0x14
 #define H_PROTECT	0x18
-#define H_BULK_REMOVE	0x24
+#define H_BULK_REMOVE	0x124
 
 /* hcall flags, PAPR bit numbering (bit 0 = MSB). */
 #define H_EXACT		(1UL << (63 - 24))
@@ -115,6 +115,22 @@ static inline long h_read(unsigned long flags, unsigned long ptex, unsigned long
 	hpte[0] = out[0];
 	hpte[1] = out[1];
 	return ret;
+}
+
+/* H_BULK_REMOVE requests: type in the top two bits of the first word. */
+#define H_BULK_REMOVE_REQUEST	(1UL << 62)
+#define H_BULK_REMOVE_END	(3UL << 62)
+
+/* H_BULK_REMOVE of two HPTEs in one hcall. */
+static inline long h_bulk_remove2(unsigned long ptex0, unsigned long ptex1)
+{
+	unsigned long in[HCALL_MAX_IN] = {
+		H_BULK_REMOVE_REQUEST | ptex0, 0,
+		H_BULK_REMOVE_REQUEST | ptex1, 0,
+		H_BULK_REMOVE_END, 0,
+	};
+
+	return hcall(H_BULK_REMOVE, in, NULL);
 }
 
 /* H_PROTECT: @pp_flags carries the new pp0, pp, N and key bits. */

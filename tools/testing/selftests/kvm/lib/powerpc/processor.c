@@ -206,8 +206,9 @@ void vcpu_run_to_sync(struct kvm_vcpu *vcpu, uint64_t stage)
 		REPORT_GUEST_ASSERT(uc);
 		break;
 	default:
-		TEST_FAIL("Unexpected exit: %s, ucall %lu",
-			  exit_reason_str(vcpu->run->exit_reason), uc.cmd);
+		TEST_FAIL("Unexpected exit: %s (hcall 0x%llx), ucall %lu",
+			  exit_reason_str(vcpu->run->exit_reason),
+			  vcpu->run->papr_hcall.nr, uc.cmd);
 	}
 }
 
