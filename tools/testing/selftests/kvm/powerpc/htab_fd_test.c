@@ -689,7 +689,8 @@ KVM_ONE_VCPU_TEST(htab_fd, hcalls_mark_changes, guest_paths)
 	}
 
 	vcpu_run_to_sync(vcpu, 2);
-	v[0] = r[0] = v[1] = r[1] = 0;
+	memset(v, 0, 2 * sizeof(v[0]));	/* [0] and [1] are gone */
+	memset(r, 0, 2 * sizeof(r[0]));
 	check_path_changes(fd, &m, BIT(0) | BIT(1), v, r);
 
 	vcpu_run_to_sync(vcpu, 3);

@@ -9,6 +9,7 @@
 #ifndef SELFTEST_KVM_HCALL_H
 #define SELFTEST_KVM_HCALL_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 
 /* PAPR return codes and hcall numbers used here. */
@@ -118,7 +119,7 @@ static inline long h_read(unsigned long flags, unsigned long ptex, unsigned long
 }
 
 /* H_BULK_REMOVE requests: type in the top two bits of the first word. */
-#define H_BULK_REMOVE_REQUEST	(1UL << 62)
+#define H_BULK_REMOVE_REQUEST	BIT(62)
 #define H_BULK_REMOVE_END	(3UL << 62)
 
 /* H_BULK_REMOVE of two HPTEs in one hcall. */
