@@ -658,6 +658,27 @@ static void check_path_changes(int fd, struct htab_mirror *m, uint64_t changed,
 	}
 }
 
+/*
+ * Run guest_paths through stage 1 and take a first pass into @m through a
+ * new fd, which is returned; @v and @r get the entries as entered.
+ */
+static int paths_stage1_then_first_pass(struct kvm_vcpu *vcpu, struct htab_mirror *m,
+					uint64_t *v, uint64_t *r)
+{
+	int fd, k;
+
+	vcpu_run_to_sync(vcpu, 1);
+	sync_global_from_guest(vcpu->vm, path_ptex);
+	htab_mirror_init(m, hpt_npte(HPT_ORDER_DEFAULT));
+	fd = vm_htab_fd(vcpu->vm, 0, 0);
+	htab_read_until_empty(fd, READ_BUFSIZE, m, NULL);
+	for (k = 0; k < NR_PATH_HPTES; k++) {
+		v[k] = path_v(k);
+		r[k] = PATH_R(k);
+	}
+	return fd;
+}
+
 /* KVM handles these only once userspace enables them, as QEMU does. */
 static void enable_hcall(struct kvm_vm *vm, unsigned long nr)
 {
@@ -674,19 +695,11 @@ KVM_ONE_VCPU_TEST(htab_fd, hcalls_mark_changes, guest_paths)
 {
 	uint64_t v[NR_PATH_HPTES], r[NR_PATH_HPTES];
 	struct htab_mirror m;
-	int fd, k;
+	int fd;
 
 	enable_hcall(vcpu->vm, H_CLEAR_REF);
 	enable_hcall(vcpu->vm, H_CLEAR_MOD);
-	vcpu_run_to_sync(vcpu, 1);
-	sync_global_from_guest(vcpu->vm, path_ptex);
-	htab_mirror_init(&m, hpt_npte(HPT_ORDER_DEFAULT));
-	fd = vm_htab_fd(vcpu->vm, 0, 0);
-	htab_read_until_empty(fd, READ_BUFSIZE, &m, NULL);
-	for (k = 0; k < NR_PATH_HPTES; k++) {
-		v[k] = path_v(k);
-		r[k] = PATH_R(k);
-	}
+	fd = paths_stage1_then_first_pass(vcpu, &m, v, r);
 
 	vcpu_run_to_sync(vcpu, 2);
 	memset(v, 0, 2 * sizeof(v[0]));	/* [0] and [1] are gone */
@@ -711,22 +724,14 @@ KVM_ONE_VCPU_TEST(htab_fd, host_invalidation_marks_changes, guest_paths)
 	uint64_t v[NR_PATH_HPTES], r[NR_PATH_HPTES], page = getpagesize();
 	struct htab_mirror m;
 	uint8_t *hva;
-	int fd, k;
+	int fd;
 
 	/* The pages must be present when entered, to be invalidated later. */
 	hva = addr_gpa2hva(vcpu->vm, PATH_R(0) & ~(page - 1));
 	TEST_ASSERT(((PATH_R(NR_PATH_HPTES - 1) ^ PATH_R(0)) & ~(page - 1)) == 0,
 		    "the path entries do not share one host page");
 	memset(hva, 0x5a, page);
-	vcpu_run_to_sync(vcpu, 1);
-	sync_global_from_guest(vcpu->vm, path_ptex);
-	htab_mirror_init(&m, hpt_npte(HPT_ORDER_DEFAULT));
-	fd = vm_htab_fd(vcpu->vm, 0, 0);
-	htab_read_until_empty(fd, READ_BUFSIZE, &m, NULL);
-	for (k = 0; k < NR_PATH_HPTES; k++) {
-		v[k] = path_v(k);
-		r[k] = PATH_R(k);
-	}
+	fd = paths_stage1_then_first_pass(vcpu, &m, v, r);
 
 	TEST_ASSERT(!mprotect(hva, page, PROT_READ), "mprotect: %s", strerror(errno));
 	TEST_ASSERT(!mprotect(hva, page, PROT_READ | PROT_WRITE), "mprotect: %s", strerror(errno));
