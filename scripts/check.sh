@@ -11,7 +11,7 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-tests=${TESTS:-htab_fd_test,htab_fd_write_test,htab_fd_demo,htab_fd_migrate}
+tests=${TESTS:?set by the Makefile}
 passed=0 failed=0 skipped=0
 start=$(date +%s)
 out=$(mktemp)

@@ -7,7 +7,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "htab.h"
@@ -56,14 +55,6 @@ static void guest_code(void)
 		GUEST_SYNC(round);
 	}
 	GUEST_DONE();
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void print_pass(int pass, const char *what, const struct htab_stats *st, double secs)
@@ -143,9 +134,9 @@ int main(void)
 		sync_global_from_guest(vm, demo_ptex);
 
 		memset(&st, 0, sizeof(st));
-		t = now();
+		t = monotonic_seconds();
 		htab_read_until_empty(fd, READ_BUFSIZE, &m, &st);
-		print_pass(++pass, what, &st, now() - t);
+		print_pass(++pass, what, &st, monotonic_seconds() - t);
 		htab_stats_add(&total, &st);
 	}
 	close(fd);

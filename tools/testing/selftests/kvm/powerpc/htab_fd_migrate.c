@@ -8,7 +8,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "hpte_churn.h"
@@ -25,14 +24,6 @@
 /* Between passes QEMU migrates RAM; the guest runs meanwhile. */
 #define BETWEEN_PASSES_US	10000
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * One pass: read from @src, write each chunk to @dst, until a read returns
  * 0 or @limit seconds have gone (no limit if 0).  @sent records which HPTEs
@@ -41,7 +32,7 @@ static double now(void)
 static void pass(int src, int dst, double limit, struct htab_mirror *sent,
 		 struct htab_stats *st)
 {
-	double start = now();
+	double start = monotonic_seconds();
 	char buf[READ_BUFSIZE];
 	ssize_t n;
 
@@ -49,7 +40,7 @@ static void pass(int src, int dst, double limit, struct htab_mirror *sent,
 		htab_mirror_apply(sent, buf, n, st);
 		TEST_ASSERT(write(dst, buf, n) == n, "write to the destination failed");
 		st->reads++;
-		if (limit && now() - start > limit)
+		if (limit && monotonic_seconds() - start > limit)
 			return;
 	}
 	TEST_ASSERT(n == 0, "read from the source failed");
@@ -104,9 +95,9 @@ int main(void)
 	while (nr < MAX_PASSES) {
 		struct htab_stats st = {};
 
-		t = now();
+		t = monotonic_seconds();
 		pass(rfd, wfd, PASS_SECONDS, &sent, &st);
-		print_pass("running", ++nr, &st, now() - t);
+		print_pass("running", ++nr, &st, monotonic_seconds() - t);
 		htab_stats_add(&total, &st);
 		if (nr >= MIN_PASSES && st.bytes < SMALL_PASS_BYTES && first_pass_done(&sent))
 			break;
@@ -119,9 +110,9 @@ int main(void)
 	{
 		struct htab_stats st = {};
 
-		t = now();
+		t = monotonic_seconds();
 		pass(rfd, wfd, 0, &sent, &st);
-		print_pass("stopped", ++nr, &st, now() - t);
+		print_pass("stopped", ++nr, &st, monotonic_seconds() - t);
 		htab_stats_add(&total, &st);
 	}
 	close(wfd);

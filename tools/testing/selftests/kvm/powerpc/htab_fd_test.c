@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "hpte_churn.h"
@@ -803,14 +802,6 @@ KVM_ONE_VCPU_TEST(htab_fd, stale_after_resize, guest_code)
 
 #define CHURN_SECONDS		2
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * While the guest churns, one fd streams the HPT the way QEMU's migration
  * does (2048-byte reads, a few per pass) and short-lived fds take 8-entry
@@ -832,8 +823,8 @@ KVM_ONE_VCPU_TEST(htab_fd, churn_while_reading, guest_hpte_churn)
 	fd = vm_htab_fd(vcpu->vm, 0, 0);
 
 	background_vcpu_start(&bg, vcpu, HPTE_CHURN_STOPPED);
-	end = now() + CHURN_SECONDS;
-	while (now() < end || !hpte_churn_changes(vcpu->vm)) {
+	end = monotonic_seconds() + CHURN_SECONDS;
+	while (monotonic_seconds() < end || !hpte_churn_changes(vcpu->vm)) {
 		uint64_t pteg = HPTE_CHURN_FIRST_PTEG + passes % HPTE_CHURN_SLOTS;
 		ssize_t n = 0;
 		int r, dbg;

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "kvm_util.h"
 
@@ -88,6 +89,15 @@ void htab_mirror_apply(struct htab_mirror *m, const void *buf, size_t len,
 		       struct htab_stats *stats);
 
 void htab_stats_add(struct htab_stats *total, const struct htab_stats *st);
+
+/* CLOCK_MONOTONIC in seconds, to time passes over the HPT. */
+static inline double monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 /*
  * read() @fd with a @bufsize buffer, applying what comes back, until a read
