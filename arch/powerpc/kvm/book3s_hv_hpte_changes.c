@@ -117,6 +117,26 @@ void kvmppc_hpte_changes_remove_reader(struct kvm *kvm,
 	reader->pending = NULL;
 }
 
+/*
+ * @reader folded R/C the hardware set into HPTE @index and is returning it:
+ * a change for every other reader, but not one @reader must send again.
+ */
+void kvmppc_hpte_changes_note_for_others(struct kvm *kvm,
+					 struct kvmppc_hpte_changes_reader *reader,
+					 unsigned long index)
+{
+	struct kvmppc_hpte_changes_reader *other;
+
+	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
+
+	list_for_each_entry(other, &kvm->arch.hpte_readers, node) {
+		if (other == reader || other->hpt_generation != kvm->arch.hpt_generation)
+			continue;
+		if (!__test_and_set_bit(index, other->pending))
+			other->nr_pending++;
+	}
+}
+
 /* @reader has returned HPTEs [@index, @index + @n) to userspace. */
 void kvmppc_hpte_changes_consume(struct kvmppc_hpte_changes_reader *reader,
 				 unsigned long index, unsigned long n)

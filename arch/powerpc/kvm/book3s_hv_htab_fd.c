@@ -109,9 +109,10 @@ static size_t htab_record_bytes(const struct kvm_get_htab_header *hdr)
 /*
  * Read HPTE @i in the guest's view, locked so that it is never torn: the
  * pre-ISA-3.0 layout whatever the CPU, valid if the host paged it out, with
- * R and C set by the hardware in a present entry folded in (and logged as a
- * change for the other readers), and none of the kernel's own bits.  Returns false for an
- * invalid entry, and for a valid one a bolted-only reader does not want.
+ * R and C set by the hardware in a present entry folded in (a change for
+ * the other readers; this one returns it now), and none of the kernel's
+ * own bits.  Returns false for an invalid entry, and for a valid one a
+ * bolted-only reader does not want.
  */
 static bool htab_read_hpte(struct kvm_htab_fd *fd, unsigned long i, u64 *v_out, u64 *r_out)
 {
@@ -131,7 +132,7 @@ static bool htab_read_hpte(struct kvm_htab_fd *fd, unsigned long i, u64 *v_out, 
 	rc = v & HPTE_V_VALID ? hr & (HPTE_R_R | HPTE_R_C) & ~rev->guest_rpte : 0;
 	if (rc) {
 		rev->guest_rpte |= rc;
-		kvmppc_hpte_note_change(kvm, i);
+		kvmppc_hpte_changes_note_for_others(kvm, &fd->changes, i);
 	}
 	if (valid)
 		r = rev->guest_rpte & ~HPTE_GR_RESERVED;

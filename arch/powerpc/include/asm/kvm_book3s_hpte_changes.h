@@ -5,7 +5,8 @@
  *
  * Every path that changes an HPTE as the guest sees it (hcalls, R/C
  * harvesting, host invalidation, the HPT fd's own writes) calls
- * kvmppc_hpte_note_change() with the HPTE locked.  That sets the entry's bit
+ * kvmppc_hpte_note_change() with the HPTE locked; a reader that folds R/C
+ * into an entry it is returning tells only the others.  That sets the entry's bit
  * in its HPT's @changed map and the bit of that map's word in
  * @changed_words, so that a harvest finds it without scanning the whole
  * map.  Harvesting moves the bits into a private @pending map of every open
@@ -71,6 +72,9 @@ void kvmppc_hpte_changes_remove_reader(struct kvm *kvm,
 				       struct kvmppc_hpte_changes_reader *reader);
 void kvmppc_hpte_changes_harvest(struct kvm *kvm);
 void kvmppc_hpte_changes_sweep_rc(struct kvm *kvm);
+void kvmppc_hpte_changes_note_for_others(struct kvm *kvm,
+					 struct kvmppc_hpte_changes_reader *reader,
+					 unsigned long index);
 void kvmppc_hpte_changes_consume(struct kvmppc_hpte_changes_reader *reader,
 				 unsigned long index, unsigned long n);
 

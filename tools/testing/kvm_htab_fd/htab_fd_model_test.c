@@ -1,0 +1,734 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The HPT fd's real code (book3s_hv_htab_fd.c, book3s_hv_hpte_changes.c)
+ * against a simulated guest: random sequences checked by the reference
+ * model, then directed tests of buffer sizes, bolted-only, start index,
+ * run limits, errors and the write path.
+ *
+ * HPTs are drawn left to right, one character per HPTE:
+ *   V valid   B valid and bolted   . invalid
+ */
+#include "kselftest_harness.h"
+
+#include "htab_model.h"
+
+#define HEADER_BYTES	sizeof(struct kvm_get_htab_header)
+#define HPTE_BYTES	16
+#define RAM_BYTES	(64UL << 20)
+#define HPTE_R_M_SHIM	0x10	/* memory coherence: a bit with no meaning here */
+
+/* ---- Helpers ---- */
+
+static struct kvm *vm_with_table(unsigned int order, const char *picture)
+{
+	struct kvm *kvm = sim_vm_create(order, RAM_BYTES);
+	unsigned long i;
+
+	for (i = 0; picture && picture[i]; i++) {
+		u64 v = (i << 12) | HPTE_V_VALID, r = (i % 256) << 16 | HPTE_R_M_SHIM;
+
+		if (picture[i] == '.')
+			continue;
+		if (picture[i] == 'B')
+			v |= HPTE_V_BOLTED;
+		if (sim_h_enter(kvm, i, v, r) != H_SUCCESS)
+			abort();
+	}
+	return kvm;
+}
+
+/*
+ * What the first pass must return for a buffer of @count bytes from
+ * HPTE *@cursor, built from the guest's view: greedy records of a valid
+ * run then an invalid run, each at most 65535 long, as many as fit.
+ */
+static size_t expected_read(struct kvm *kvm, u64 flags, unsigned long *cursor, size_t count,
+			    u8 *out)
+{
+	unsigned long npte = sim_npte(kvm), i = *cursor;
+	size_t len = 0;
+
+	while (i < npte && count - len >= HEADER_BYTES) {
+		struct kvm_get_htab_header hdr = { .index = i };
+		bool full = false;
+		u64 v, r;
+
+		for (; i < npte; i++) {
+			bool valid = sim_guest_view(kvm, i, &v, &r) &&
+				     (!(flags & KVM_GET_HTAB_BOLTED_ONLY) || (v & HPTE_V_BOLTED));
+
+			if (!valid)
+				break;
+			if (hdr.n_valid == U16_MAX ||
+			    count - len - HEADER_BYTES - hdr.n_valid * HPTE_BYTES < HPTE_BYTES) {
+				full = true;
+				break;
+			}
+			v = htobe64(v);
+			r = htobe64(r);
+			memcpy(out + len + HEADER_BYTES + hdr.n_valid * HPTE_BYTES, &v, 8);
+			memcpy(out + len + HEADER_BYTES + hdr.n_valid * HPTE_BYTES + 8, &r, 8);
+			hdr.n_valid++;
+		}
+		for (; !full && i < npte && hdr.n_invalid < U16_MAX; i++) {
+			bool valid = sim_guest_view(kvm, i, &v, &r) &&
+				     (!(flags & KVM_GET_HTAB_BOLTED_ONLY) || (v & HPTE_V_BOLTED));
+
+			if (valid)
+				break;
+			hdr.n_invalid++;
+		}
+		if (!hdr.n_valid && !hdr.n_invalid)
+			break;
+		memcpy(out + len, &hdr, HEADER_BYTES);
+		len += HEADER_BYTES + hdr.n_valid * HPTE_BYTES;
+	}
+	*cursor = i;
+	return len;
+}
+
+static struct kvm_get_htab_header record_at(const u8 *buf, size_t pos)
+{
+	struct kvm_get_htab_header hdr;
+
+	memcpy(&hdr, buf + pos, HEADER_BYTES);
+	return hdr;
+}
+
+struct model_totals {
+	u64 sequences, ops, changes, reads, bytes, zeros;
+};
+
+static void print_totals(const struct model_totals *t)
+{
+	ksft_print_msg("%llu sequences: %llu operations (%llu changes), %llu reads checked (%llu returned 0), %llu bytes of stream\n",
+		       t->sequences, t->ops, t->changes, t->reads, t->zeros, t->bytes);
+}
+
+/* Run a random sequence on a fresh VM and a migration target. */
+static void run_model(struct __test_metadata *_metadata, struct model_totals *totals,
+		      unsigned int order, bool arch_300, u64 seed, unsigned long steps)
+{
+	struct kvm *kvm, *dest;
+	struct choice choice = { .state = seed };
+	struct model m;
+	long allocs = shim_allocs_live;
+
+	shim_cpu_is_arch_300 = arch_300;
+	kvm = sim_vm_create(order, RAM_BYTES);
+	dest = sim_vm_create(order, RAM_BYTES);
+	model_init(&m, kvm);
+	m.dest = dest;
+	model_run(&m, &choice, steps);
+	model_check_dest(&m);
+	model_free(&m);
+	totals->sequences++;
+	totals->ops += m.ops;
+	totals->changes += m.changes;
+	totals->reads += m.reads;
+	totals->bytes += m.bytes;
+	totals->zeros += m.zeros;
+	ASSERT_EQ(0, shim_warnings);
+	ASSERT_EQ(0, shim_open_files());
+	sim_vm_destroy(dest);
+	sim_vm_destroy(kvm);
+	ASSERT_EQ(allocs, shim_allocs_live);
+}
+
+/* ---- Random sequences against the model ---- */
+
+#define RANDOM_SEEDS	200
+
+/* A 256-entry HPT: every operation lands near every other. */
+TEST(random_small_table)
+{
+	struct model_totals totals = {};
+	u64 seed;
+
+	for (seed = 1; seed <= RANDOM_SEEDS; seed++)
+		run_model(_metadata, &totals, 12, false, seed, 2000);
+	print_totals(&totals);
+}
+
+/* The same with ISA v3.00's HPTE layout, which the stream never shows. */
+TEST(random_small_table_arch_300)
+{
+	struct model_totals totals = {};
+	u64 seed;
+
+	for (seed = 1; seed <= RANDOM_SEEDS; seed++)
+		run_model(_metadata, &totals, 12, true, seed * 7919, 2000);
+	print_totals(&totals);
+}
+
+/* 16384 entries: reads span several 64K chunks. */
+TEST(random_larger_table)
+{
+	struct model_totals totals = {};
+	u64 seed;
+
+	for (seed = 1; seed <= 10; seed++)
+		run_model(_metadata, &totals, 18, seed & 1, seed * 104729, 20000);
+	print_totals(&totals);
+}
+
+/* ---- The first pass ---- */
+
+/*
+ * Every buffer size from 0 to three records' worth, on
+ *   B V V . . V . . . . B B V . . .   (repeated)
+ * each read is exactly the greedy records that fit, and they add up to
+ * the table.
+ */
+TEST(first_pass_every_buffer_size)
+{
+	static const char picture[] = "BVV..V....BBV...";
+	char table[257] = "";
+	size_t count, three_records = 3 * (HEADER_BYTES + 3 * HPTE_BYTES) + 8;
+	int k;
+
+	for (k = 0; k < 16; k++)
+		strcat(table, picture);
+
+	for (count = 0; count <= three_records; count++) {
+		struct kvm *kvm = vm_with_table(12, table);
+		int fd = sim_get_htab_fd(kvm, 0, 0);
+		unsigned long cursor = 0;
+		u8 got[256], want[256];
+		int reads = 0;
+
+		ASSERT_LE(100, fd);
+		while (cursor < sim_npte(kvm)) {
+			size_t want_len = expected_read(kvm, 0, &cursor, count, want);
+			ssize_t n = sim_read(fd, got, count);
+
+			if (count < HEADER_BYTES + HPTE_BYTES) {
+				ASSERT_EQ(-EINVAL, n) TH_LOG("count %zu", count);
+				break;
+			}
+			ASSERT_EQ((ssize_t)want_len, n) TH_LOG("count %zu read %d", count, reads);
+			ASSERT_EQ(0, memcmp(want, got, n)) TH_LOG("count %zu read %d", count, reads);
+			ASSERT_LT(++reads, 1000);
+		}
+		if (count >= HEADER_BYTES + HPTE_BYTES)
+			ASSERT_EQ(0, sim_read(fd, got, count));	/* nothing changed */
+		ASSERT_EQ(0, sim_close(fd));
+		sim_vm_destroy(kvm);
+	}
+}
+
+/*
+ *   B V V . . V . . B B V . B . . .
+ * bolted-only sees
+ *   B . . . . . . . B B . . B . . .
+ */
+TEST(bolted_only)
+{
+	struct kvm *kvm = vm_with_table(12, "BVV..V..BBV.B...");
+	unsigned long cursor = 0;
+	u8 got[8192], want[8192];
+	size_t want_len = expected_read(kvm, KVM_GET_HTAB_BOLTED_ONLY, &cursor, sizeof(want), want);
+	int fd = sim_get_htab_fd(kvm, KVM_GET_HTAB_BOLTED_ONLY, 0);
+	struct kvm_get_htab_header hdr;
+
+	ASSERT_EQ((ssize_t)want_len, sim_read(fd, got, sizeof(got)));
+	ASSERT_EQ(0, memcmp(want, got, want_len));
+	hdr = record_at(got, 0);
+	ASSERT_EQ(0, hdr.index);
+	ASSERT_EQ(1, hdr.n_valid);
+	ASSERT_EQ(7, hdr.n_invalid);
+	hdr = record_at(got, HEADER_BYTES + HPTE_BYTES);
+	ASSERT_EQ(8, hdr.index);
+	ASSERT_EQ(2, hdr.n_valid);
+	ASSERT_EQ(2, hdr.n_invalid);
+
+	/* Unbolting HPTE 0 is a change: it now reads invalid. */
+	ASSERT_EQ(H_SUCCESS, sim_h_remove(kvm, 0));
+	ASSERT_EQ(H_SUCCESS, sim_h_enter(kvm, 0, HPTE_V_VALID, 0x190));
+	ASSERT_EQ(HEADER_BYTES, sim_read(fd, got, sizeof(got)));
+	hdr = record_at(got, 0);
+	ASSERT_EQ(0, hdr.index);
+	ASSERT_EQ(0, hdr.n_valid);
+	ASSERT_EQ(1, hdr.n_invalid);
+	ASSERT_EQ(0, sim_read(fd, got, sizeof(got)));
+	ASSERT_EQ(0, sim_close(fd));
+	sim_vm_destroy(kvm);
+}
+
+/*
+ * A first pass from a start index covers [start, end) and stops there;
+ * later passes go round the whole table.
+ */
+TEST(start_index)
+{
+	unsigned long start;
+
+	for (start = 0; start < 256; start += 37) {
+		struct kvm *kvm = vm_with_table(12, "VV.V....VVVVV..B");
+		int fd = sim_get_htab_fd(kvm, 0, start);
+		unsigned long cursor = start;
+		u8 got[8192], want[8192];
+		size_t want_len = expected_read(kvm, 0, &cursor, sizeof(want), want);
+		struct kvm_get_htab_header hdr;
+
+		ASSERT_LE(100, fd);
+		ASSERT_EQ((ssize_t)want_len, sim_read(fd, got, sizeof(got)));
+		ASSERT_EQ(0, memcmp(want, got, want_len));
+		hdr = record_at(got, 0);
+		ASSERT_EQ(start, hdr.index);
+
+		/* A change before the start index comes in the next pass. */
+		ASSERT_EQ(H_SUCCESS, sim_h_enter(kvm, 255, HPTE_V_VALID, 0));
+		ASSERT_EQ(H_SUCCESS, sim_h_remove(kvm, 1));
+		ASSERT_EQ(2 * HEADER_BYTES + HPTE_BYTES, sim_read(fd, got, sizeof(got)));
+		hdr = record_at(got, 0);
+		ASSERT_EQ(1, hdr.index);
+		ASSERT_EQ(0, hdr.n_valid);
+		ASSERT_EQ(1, hdr.n_invalid);
+		hdr = record_at(got, HEADER_BYTES);
+		ASSERT_EQ(255, hdr.index);
+		ASSERT_EQ(1, hdr.n_valid);
+		ASSERT_EQ(0, sim_read(fd, got, sizeof(got)));
+		ASSERT_EQ(0, sim_close(fd));
+		sim_vm_destroy(kvm);
+	}
+}
+
+/*
+ * Invalid runs longer than a u16 are split: 70000 valid entries, then
+ * 192144 invalid to the end of a 262144-entry table:
+ *   V x 70000 | . x 65535 | . x 65535 | . x 61074
+ * (valid runs are split by the 64K chunks records are built in first).
+ */
+TEST(run_limits)
+{
+	struct kvm *kvm = sim_vm_create(22, RAM_BYTES);
+	size_t count = 4 << 20, pos = 0;
+	u8 *buf = malloc(count);
+	unsigned long i, covered = 0, valid = 0, longest_invalid = 0;
+	int fd;
+	ssize_t n;
+
+	for (i = 0; i < 70000; i++)
+		ASSERT_EQ(H_SUCCESS, sim_h_enter(kvm, i, (i << 7) | HPTE_V_VALID, 0x10));
+	fd = sim_get_htab_fd(kvm, 0, 0);
+	n = sim_read(fd, buf, count);
+	ASSERT_LT(0, n);
+	while (pos < (size_t)n) {
+		struct kvm_get_htab_header hdr = record_at(buf, pos);
+
+		ASSERT_EQ(covered, hdr.index);
+		covered += hdr.n_valid + hdr.n_invalid;
+		valid += hdr.n_valid;
+		if (hdr.n_invalid > longest_invalid)
+			longest_invalid = hdr.n_invalid;
+		ASSERT_TRUE(hdr.index + hdr.n_valid <= 70000 || !hdr.n_valid);
+		pos += HEADER_BYTES + hdr.n_valid * HPTE_BYTES;
+	}
+	ASSERT_EQ(n, pos);
+	ASSERT_EQ(262144, covered);
+	ASSERT_EQ(70000, valid);
+	ASSERT_EQ(U16_MAX, longest_invalid);
+	ASSERT_EQ(0, sim_close(fd));
+	free(buf);
+	sim_vm_destroy(kvm);
+}
+
+/* ---- Later passes ---- */
+
+/* A reader sees each change once; R and C the hardware set count as changes. */
+TEST(later_pass_returns_changes_once)
+{
+	struct kvm *kvm = vm_with_table(12, "VVVV");
+	int fd = sim_get_htab_fd(kvm, 0, 0);
+	u8 buf[4096];
+	u64 v, r;
+
+	ASSERT_LT(0, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, sim_read(fd, buf, sizeof(buf)));
+
+	/* Nobody told KVM: only the read before returning 0 finds it. */
+	ASSERT_TRUE(sim_hw_set_rc(kvm, 2, HPTE_R_C));
+	ASSERT_EQ(HEADER_BYTES + HPTE_BYTES, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(2, record_at(buf, 0).index);
+	memcpy(&r, buf + HEADER_BYTES + 8, 8);
+	ASSERT_TRUE(be64toh(r) & HPTE_R_C);
+	ASSERT_EQ(0, sim_read(fd, buf, sizeof(buf)));
+
+	ASSERT_EQ(H_SUCCESS, sim_h_protect(kvm, 1, 3));
+	ASSERT_EQ(H_SUCCESS, sim_h_protect(kvm, 1, 2));
+	ASSERT_EQ(HEADER_BYTES + HPTE_BYTES, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_TRUE(sim_guest_view(kvm, 1, &v, &r));
+	ASSERT_EQ(2, r & HPTE_R_PP);
+	ASSERT_EQ(0, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, sim_close(fd));
+	sim_vm_destroy(kvm);
+}
+
+/* One reader returning a change, or folding in R/C, hides nothing from another. */
+TEST(readers_are_independent)
+{
+	struct kvm *kvm = vm_with_table(12, "VVVV");
+	int a = sim_get_htab_fd(kvm, 0, 0), b = sim_get_htab_fd(kvm, 0, 0);
+	u8 buf[4096];
+
+	ASSERT_LT(0, sim_read(a, buf, sizeof(buf)));
+	ASSERT_LT(0, sim_read(b, buf, sizeof(buf)));
+	ASSERT_EQ(H_SUCCESS, sim_h_remove(kvm, 3));
+	ASSERT_TRUE(sim_hw_set_rc(kvm, 0, HPTE_R_R));
+	/* A: the removal; R only once nothing else is pending. */
+	ASSERT_EQ(HEADER_BYTES, sim_read(a, buf, sizeof(buf)));
+	ASSERT_EQ(HEADER_BYTES + HPTE_BYTES, sim_read(a, buf, sizeof(buf)));
+	ASSERT_EQ(0, sim_read(a, buf, sizeof(buf)));
+	/* B: both, though A found and returned them first. */
+	ASSERT_EQ(2 * HEADER_BYTES + HPTE_BYTES, sim_read(b, buf, sizeof(buf)));
+	ASSERT_EQ(0, sim_read(b, buf, sizeof(buf)));
+	ASSERT_EQ(0, sim_close(a));
+	ASSERT_EQ(0, sim_close(b));
+	sim_vm_destroy(kvm);
+}
+
+/* A read that faults, or cannot allocate, consumes nothing. */
+TEST(failed_read_loses_nothing)
+{
+	struct kvm *kvm = vm_with_table(12, "VV..V");
+	int fd = sim_get_htab_fd(kvm, 0, 0);
+	u8 buf[8192], again[8192];
+	ssize_t n;
+
+	shim_user_hole.start = (uintptr_t)buf + 40;
+	shim_user_hole.end = shim_user_hole.start + 1;
+	ASSERT_EQ(-EFAULT, sim_read(fd, buf, sizeof(buf)));
+	shim_user_hole.end = 0;
+
+	shim_fail_alloc_in = 0;
+	ASSERT_EQ(-ENOMEM, sim_read(fd, buf, sizeof(buf)));
+	shim_fail_alloc_in = -1;
+
+	n = sim_read(fd, buf, sizeof(buf));
+	ASSERT_EQ(2 * HEADER_BYTES + 3 * HPTE_BYTES, n);
+
+	/* Later passes too. */
+	ASSERT_EQ(H_SUCCESS, sim_h_remove(kvm, 4));
+	shim_user_hole.start = (uintptr_t)again;
+	shim_user_hole.end = shim_user_hole.start + 1;
+	ASSERT_EQ(-EFAULT, sim_read(fd, again, sizeof(again)));
+	shim_user_hole.end = 0;
+	ASSERT_EQ(HEADER_BYTES, sim_read(fd, again, sizeof(again)));
+	ASSERT_EQ(0, sim_read(fd, again, sizeof(again)));
+	ASSERT_EQ(0, sim_close(fd));
+	sim_vm_destroy(kvm);
+}
+
+/* A read whose buffer faults part way returns the records before the fault. */
+TEST(fault_after_first_chunk_returns_what_was_copied)
+{
+	struct kvm *kvm = sim_vm_create(20, RAM_BYTES);
+	size_t count = 1 << 20;
+	u8 *buf = malloc(count);
+	unsigned long i;
+	ssize_t n;
+	int fd;
+
+	for (i = 0; i < 65536; i++)
+		ASSERT_EQ(H_SUCCESS, sim_h_enter(kvm, i, (i << 7) | HPTE_V_VALID, 0x190));
+	fd = sim_get_htab_fd(kvm, 0, 0);
+	shim_user_hole.start = (uintptr_t)buf + SZ_64K + 100;
+	shim_user_hole.end = shim_user_hole.start + 1;
+	n = sim_read(fd, buf, count);
+	shim_user_hole.end = 0;
+	ASSERT_LT(0, n);
+	ASSERT_GE(SZ_64K, n);
+	/* The rest comes next, from where the copied records ended. */
+	i = record_at(buf, 0).n_valid;
+	n = sim_read(fd, buf, count);
+	ASSERT_LT(0, n);
+	ASSERT_EQ(i, record_at(buf, 0).index);
+	ASSERT_EQ(0, sim_close(fd));
+	free(buf);
+	sim_vm_destroy(kvm);
+}
+
+/* A replaced or removed table is never streamed as if it were the old one. */
+TEST(stale_after_replacement)
+{
+	struct kvm *kvm = vm_with_table(12, "VV");
+	int fd = sim_get_htab_fd(kvm, 0, 0);
+	int wfd = sim_get_htab_fd(kvm, KVM_GET_HTAB_WRITE, 0);
+	u8 buf[4096];
+
+	sim_vm_reallocate(kvm, 12);
+	ASSERT_EQ(-ESTALE, sim_read(fd, buf, sizeof(buf)));
+	sim_vm_make_radix(kvm);
+	ASSERT_EQ(-ESTALE, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(-ESTALE, sim_write(wfd, buf, HEADER_BYTES));
+	ASSERT_EQ(0, sim_close(fd));
+	ASSERT_EQ(0, sim_close(wfd));
+	sim_vm_destroy(kvm);
+}
+
+/* ---- The ioctl ---- */
+
+TEST(ioctl_errors)
+{
+	struct kvm *kvm = sim_vm_create(12, RAM_BYTES);
+	struct kvm_get_htab_fd ghf = {};
+	long allocs = shim_allocs_live;
+
+	ASSERT_EQ(-EINVAL, sim_get_htab_fd(kvm, 4, 0));
+	ASSERT_EQ(-EINVAL, sim_get_htab_fd(kvm, 0, 256));
+	ASSERT_EQ(-EINVAL, sim_get_htab_fd(kvm, 0, 1ULL << 40));
+	ghf.reserved[1] = 1;
+	ASSERT_EQ(-EINVAL, kvm_vm_ioctl_get_htab_fd(kvm, &ghf));
+
+	/* The fd's own allocations failing. */
+	shim_fail_alloc_in = 0;
+	ASSERT_EQ(-ENOMEM, sim_get_htab_fd(kvm, 0, 0));
+	shim_fail_alloc_in = 1;
+	ASSERT_EQ(-ENOMEM, sim_get_htab_fd(kvm, 0, 0));
+	shim_fail_alloc_in = 2;
+	ASSERT_EQ(-ENFILE, sim_get_htab_fd(kvm, 0, 0));
+	shim_fail_alloc_in = -1;
+	ASSERT_EQ(allocs, shim_allocs_live);
+	ASSERT_EQ(1, kvm->users);
+	ASSERT_EQ(0, atomic_read(&kvm->arch.hpte_mod_interest));
+
+	/* More than 2^32 entries cannot be indexed by the stream. */
+	kvm->arch.hpt.order = 37;
+	ASSERT_EQ(-EOVERFLOW, sim_get_htab_fd(kvm, 0, 0));
+	kvm->arch.hpt.order = 36;
+	ASSERT_EQ(-EINVAL, sim_get_htab_fd(kvm, 0, 1ULL << 32));
+	kvm->arch.hpt.order = 12;
+
+	sim_vm_make_radix(kvm);
+	ASSERT_EQ(-EINVAL, sim_get_htab_fd(kvm, 0, 0));
+	kvm->arch.radix = false;
+	ASSERT_EQ(-ENODEV, sim_get_htab_fd(kvm, 0, 0));
+	ASSERT_EQ(-ENODEV, sim_get_htab_fd(kvm, KVM_GET_HTAB_WRITE, 0));
+	sim_vm_destroy(kvm);
+}
+
+/* ---- The write path ---- */
+
+struct record3 {
+	struct kvm_get_htab_header hdr;
+	__be64 hpte[3][2];
+} __attribute__((packed));
+
+static size_t record(struct record3 *rec, u32 index, u16 n_valid, u16 n_invalid,
+		     const u64 (*hptes)[2])
+{
+	int k;
+
+	rec->hdr.index = index;
+	rec->hdr.n_valid = n_valid;
+	rec->hdr.n_invalid = n_invalid;
+	for (k = 0; k < n_valid; k++) {
+		rec->hpte[k][0] = htobe64(hptes[k][0]);
+		rec->hpte[k][1] = htobe64(hptes[k][1]);
+	}
+	return HEADER_BYTES + n_valid * HPTE_BYTES;
+}
+
+/* Table unchanged: the guest view of every HPTE is as in @before. */
+static bool table_equals(struct kvm *kvm, const u64 (*before)[3])
+{
+	unsigned long i;
+
+	for (i = 0; i < sim_npte(kvm); i++) {
+		u64 v = 0, r = 0;
+		bool valid = sim_guest_view(kvm, i, &v, &r);
+
+		if (valid != !!before[i][0] || (valid && (v != before[i][1] || r != before[i][2])))
+			return false;
+	}
+	return true;
+}
+
+static void snapshot(struct kvm *kvm, u64 (*out)[3])
+{
+	unsigned long i;
+
+	for (i = 0; i < sim_npte(kvm); i++)
+		out[i][0] = sim_guest_view(kvm, i, &out[i][1], &out[i][2]);
+}
+
+/*
+ * Each bad record is refused whole with EINVAL (or EFAULT), nothing of it
+ * applied; records before it are applied and counted.
+ */
+TEST(write_errors)
+{
+	const u64 good[3][2] = {
+		{ HPTE_V_VALID | 0x1000, 0x10190 },
+		{ HPTE_V_VALID | HPTE_V_LARGE | 0x2000, 0x1000 | (1UL << 16) },	/* 64K */
+		{ HPTE_V_VALID | HPTE_V_BOLTED, (1ULL << 40) | 0x190 },		/* MMIO */
+	};
+	const struct {
+		const char *what;
+		u64 v, r;
+	} bad[] = {
+		{ "not valid", 0x1000, 0x10190 },
+		{ "segment size 2", HPTE_V_VALID | (2ULL << HPTE_V_SSIZE_SHIFT), 0 },
+		{ "no such page size", HPTE_V_VALID | HPTE_V_LARGE, 2UL << 12 },
+		{ "16M page in a memslot of 16M + 64K", HPTE_V_VALID | HPTE_V_LARGE, 1UL << 29 },
+	};
+	const u64 not_valid[1][2] = { { 0x1000, 0x10190 } };
+	struct kvm *kvm = vm_with_table(12, "V...V");
+	int fd = sim_get_htab_fd(kvm, KVM_GET_HTAB_WRITE, 0);
+	u64 (*before)[3] = calloc(sim_npte(kvm), sizeof(*before));
+	struct record3 rec[2];
+	size_t len, k;
+	u64 v, r;
+
+	/* Guest RAM at 512M that large pages cannot map. */
+	kvm->memslots[1].base_gfn = (1UL << 29) >> PAGE_SHIFT;
+	kvm->memslots[1].npages = ((1UL << 24) >> PAGE_SHIFT) + 1;
+	kvm->nr_memslots = 2;
+	snapshot(kvm, before);
+
+	/* Headers and bounds. */
+	len = record(&rec[0], 0, 1, 0, good);
+	ASSERT_EQ(-EINVAL, sim_write(fd, &rec[0], HEADER_BYTES - 1));
+	ASSERT_EQ(-EINVAL, sim_write(fd, &rec[0], len - 1));		/* cut short */
+	record(&rec[0], 255, 1, 1, good);
+	ASSERT_EQ(-EINVAL, sim_write(fd, &rec[0], len));		/* past the end */
+	record(&rec[0], 0xffffffff, 0, 2, good);
+	ASSERT_EQ(-EINVAL, sim_write(fd, &rec[0], HEADER_BYTES));	/* wraps u32 */
+	ASSERT_TRUE(table_equals(kvm, before));
+
+	/* Entries: three valid ones, the third made bad in turn. */
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		u64 hptes[3][2];
+
+		memcpy(hptes, good, sizeof(hptes));
+		hptes[2][0] = bad[k].v;
+		hptes[2][1] = bad[k].r;
+		len = record(&rec[0], 10, 3, 2, hptes);
+		ASSERT_EQ(-EINVAL, sim_write(fd, &rec[0], len)) TH_LOG("%s", bad[k].what);
+		ASSERT_TRUE(table_equals(kvm, before)) TH_LOG("%s", bad[k].what);
+	}
+
+	/* Faults: in the header, in the entries. */
+	len = record(&rec[0], 10, 3, 0, good);
+	shim_user_hole.start = (uintptr_t)&rec[0] + 2;
+	shim_user_hole.end = shim_user_hole.start + 1;
+	ASSERT_EQ(-EFAULT, sim_write(fd, &rec[0], len));
+	shim_user_hole.start = (uintptr_t)&rec[0].hpte[2][1];
+	shim_user_hole.end = shim_user_hole.start + 1;
+	ASSERT_EQ(-EFAULT, sim_write(fd, &rec[0], len));
+	shim_user_hole.end = 0;
+	ASSERT_TRUE(table_equals(kvm, before));
+
+	/* A good record, then a bad one: the first is applied and counted. */
+	len = record(&rec[0], 20, 2, 0, good);
+	record(&rec[1], 30, 1, 0, not_valid);
+	memmove((u8 *)&rec[0] + len, &rec[1], HEADER_BYTES + HPTE_BYTES);
+	ASSERT_EQ((ssize_t)len, sim_write(fd, &rec[0], len + HEADER_BYTES + HPTE_BYTES));
+	ASSERT_TRUE(sim_guest_view(kvm, 21, &v, &r));
+	ASSERT_EQ(good[1][0], v);
+	ASSERT_FALSE(sim_guest_view(kvm, 30, &v, &r));
+
+	/* H_ENTER refusing what passed the checks: a warning, EINVAL. */
+	kvm->h_enter_refuses = true;
+	len = record(&rec[0], 40, 1, 0, good);
+	ASSERT_EQ(-EINVAL, sim_write(fd, &rec[0], len));
+	ASSERT_EQ(1, shim_warnings);
+	shim_warnings = 0;
+	kvm->h_enter_refuses = false;
+
+	/* A running vcpu: EBUSY, and mmu_ready as it was. */
+	atomic_inc(&kvm->arch.vcpus_running);
+	ASSERT_EQ(-EBUSY, sim_write(fd, &rec[0], len));
+	ASSERT_EQ(1, kvm->arch.mmu_ready);
+	atomic_dec(&kvm->arch.vcpus_running);
+
+	ASSERT_EQ(0, sim_close(fd));
+	free(before);
+	sim_vm_destroy(kvm);
+}
+
+/*
+ *   before:  V . . . V V V V
+ *   write:   [0: 2 valid, 3 invalid] [6: 0 valid, 2 invalid]
+ *   after:   V V . . . V . .
+ * Valid entries replace what was there, whatever it was.
+ */
+TEST(write_creates_replaces_removes)
+{
+	const u64 hptes[2][2] = {
+		{ HPTE_V_VALID | 0x5000, 0x20190 },
+		{ HPTE_V_VALID | HPTE_V_BOLTED | 0x6000, (1ULL << 40) | 0x3 },
+	};
+	struct kvm *kvm = vm_with_table(12, "V...VVVV");
+	int fd = sim_get_htab_fd(kvm, KVM_GET_HTAB_WRITE, 0);
+	struct record3 rec[2];
+	size_t len = record(&rec[0], 0, 2, 3, hptes);
+	static const char after[] = "VV...V..";
+	u64 v, r;
+	int i;
+
+	record(&rec[1], 6, 0, 2, hptes);
+	memmove((u8 *)&rec[0] + len, &rec[1], HEADER_BYTES);
+	ASSERT_EQ((ssize_t)(len + HEADER_BYTES), sim_write(fd, &rec[0], len + HEADER_BYTES));
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(after[i] == 'V', sim_guest_view(kvm, i, &v, &r)) TH_LOG("HPTE %d", i);
+	ASSERT_TRUE(sim_guest_view(kvm, 0, &v, &r));
+	ASSERT_EQ(hptes[0][0], v);
+	ASSERT_EQ(hptes[0][1], r);
+	ASSERT_TRUE(sim_hpte_present(kvm, 0));		/* RAM */
+	ASSERT_TRUE(sim_guest_view(kvm, 1, &v, &r));
+	ASSERT_EQ(hptes[1][1], r);
+	ASSERT_FALSE(sim_hpte_present(kvm, 1));		/* MMIO: host-absent */
+	ASSERT_EQ(0, sim_close(fd));
+	sim_vm_destroy(kvm);
+}
+
+/* A VRMA entry sets the VRMA up as the first KVM_RUN would have. */
+TEST(write_vrma)
+{
+	const u64 vrma[1][2] = {
+		{ HPTE_V_1TB_SEG | (VRMA_VSID << (40 - 16)) | HPTE_V_BOLTED | HPTE_V_LARGE |
+		  HPTE_V_VALID, 0x1000 | (1UL << 16) | 0x190 },
+	};
+	struct kvm *kvm = sim_vm_create(12, RAM_BYTES);
+	int fd = sim_get_htab_fd(kvm, KVM_GET_HTAB_WRITE, 0);
+	struct record3 rec;
+	size_t len = record(&rec, 0, 1, 0, vrma);
+
+	kvm->arch.mmu_ready = 0;
+	shim_cpu_is_arch_300 = true;
+	ASSERT_EQ((ssize_t)len, sim_write(fd, &rec, len));
+	ASSERT_EQ(1, kvm->arch.mmu_ready);
+	ASSERT_EQ(1, kvm->arch.partition_table_updates);
+	ASSERT_EQ((SLB_VSID_L | SLB_VSID_LP_01) << (LPCR_VRMASD_SH - 4), kvm->arch.lpcr);
+	ASSERT_EQ(SLB_VSID_L | SLB_VSID_LP_01 | SLB_VSID_B_1T |
+		  (VRMA_VSID << SLB_VSID_SHIFT_1T), kvm->arch.vrma_slb_v);
+	ASSERT_EQ(0, sim_close(fd));
+	sim_vm_destroy(kvm);
+}
+
+/* Closing every fd leaves nothing behind. */
+TEST(release_frees_everything)
+{
+	struct kvm *kvm = vm_with_table(12, "VVV");
+	long allocs = shim_allocs_live;
+	int fds[4], k;
+	u8 buf[4096];
+
+	for (k = 0; k < 4; k++) {
+		fds[k] = sim_get_htab_fd(kvm, k == 3 ? KVM_GET_HTAB_WRITE : 0, k);
+		ASSERT_LE(100, fds[k]);
+	}
+	ASSERT_LT(0, sim_read(fds[1], buf, sizeof(buf)));
+	ASSERT_EQ(5, kvm->users);
+	ASSERT_EQ(3, atomic_read(&kvm->arch.hpte_mod_interest));
+	for (k = 0; k < 4; k++)
+		ASSERT_EQ(0, sim_close(fds[k]));
+	ASSERT_EQ(1, kvm->users);
+	ASSERT_EQ(0, atomic_read(&kvm->arch.hpte_mod_interest));
+	ASSERT_EQ(allocs, shim_allocs_live);
+	sim_vm_destroy(kvm);
+}
+
+TEST_HARNESS_MAIN
