@@ -13,7 +13,7 @@ initrd	:= build/initramfs.cpio.gz
 
 .NOTPARALLEL:
 .PHONY: all deps tree kernel kernel-debug kernel-base tests initramfs run check \
-	check-base check-host static series clean distclean
+	check-base check-host static harness fuzz bench series clean distclean
 
 all: kernel kernel-debug initramfs
 
@@ -61,6 +61,20 @@ check-host: kernel$(if $(filter-out host,$(KERNEL)),-$(KERNEL)) initramfs
 
 static: tree tests
 	@scripts/static-checks.sh
+
+# The HPT fd's real code in userspace (tools/testing/kvm_htab_fd): model-
+# checked tests under ASan/UBSan, corpus replay, FUZZ_SECONDS of fuzzing.
+harness: tree
+	@scripts/harness.sh check
+
+# Fuzz each target for FUZZ_SECONDS (default 300).
+fuzz: tree
+	@scripts/harness.sh fuzz
+
+# First-pass and later-pass cost, 2^16..2^24 entries, then callgrind's
+# instruction counts; kept in tools/testing/kvm_htab_fd/bench-results.txt.
+bench: tree
+	@scripts/harness.sh bench
 
 # The prepared tree's commits since the base, as a mail-ready series.
 series: tree

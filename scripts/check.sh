@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make check: the static checks, then the selftests on the three emulated
-# hosts (the radix host boots the debug kernel).
+# make check: the static checks, the userspace harness (model-checked
+# tests under sanitizers, fuzz corpus replay and a short fuzz), then the
+# selftests on the three emulated hosts (the radix host boots the debug
+# kernel).
 # check.sh base (make check-base): the same selftests on the three hosts,
 # all booting the unmodified base kernel; no static checks.  Every check and every
 # test case counts; a host whose kernel reports trouble, or which never
@@ -32,6 +34,9 @@ if [ "${1:-}" = base ]; then
 else
 	echo "check: static checks"
 	"$top/scripts/static-checks.sh" | tee "$out"
+	count "$(tail -n1 "$out")" || failed=$((failed + 1))
+	echo "check: userspace harness (tools/testing/kvm_htab_fd) ($(( $(date +%s) - start ))s so far)"
+	"$top/scripts/harness.sh" check | tee "$out"
 	count "$(tail -n1 "$out")" || failed=$((failed + 1))
 fi
 

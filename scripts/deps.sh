@@ -16,6 +16,7 @@ packages=(
 	qemu-system-ppc qemu-system-data
 	linux-source-6.12
 	sparse coccinelle ocaml-nox
+	clang libclang-rt-14-dev valgrind
 )
 
 missing=()

@@ -317,7 +317,7 @@ void model_close(struct model *m, struct model_reader *rd)
 static void model_check_entry(struct model *m, struct model_reader *rd, unsigned long i,
 			      bool valid, u64 v, u64 r)
 {
-	u64 want_v, want_r;
+	u64 want_v = 0, want_r = 0;
 	bool want;
 
 	if (!rd->first_pass && !test_bit(i, rd->dirty) && !test_bit(i, rd->may_resend))
@@ -360,7 +360,7 @@ void model_check_dest(struct model *m)
 	unsigned long i;
 
 	for (i = 0; i < m->npte; i++) {
-		u64 v = 0, r = 0, want_v, want_r;
+		u64 v = 0, r = 0, want_v = 0, want_r = 0;
 		bool got = sim_guest_view(m->dest, i, &v, &r);
 		bool want = model_view(m, 0, i, &want_v, &want_r);
 
