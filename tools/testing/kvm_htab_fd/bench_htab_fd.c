@@ -23,7 +23,7 @@
 #include "htab_sim.h"
 
 #define RUNS		3
-#define RAM_BYTES	(1UL << 30)
+#define RAM_BYTES	BIT(30)
 
 static const double changed_pct[] = { 0, 0.1, 1, 10, 100 };
 
@@ -155,7 +155,7 @@ static void bench_order(unsigned int order)
 	/* The first pass's last read did not return 0: reach the quiet state. */
 	read_pass(fd, stream, cap);
 
-	for (k = 0; k < sizeof(changed_pct) / sizeof(changed_pct[0]); k++) {
+	for (k = 0; k < ARRAY_SIZE(changed_pct); k++) {
 		unsigned long nchanged = npte * changed_pct[k] / 100;
 		struct result later = { 1e30, 0 };
 		char pct[16];
@@ -211,7 +211,7 @@ int main(int argc, char **argv)
 			max_log = strtoul(optarg, NULL, 0);
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-b read bytes] [-c] [-s min log2 entries] [-S max]\n",
+			fprintf(stderr, "usage: %s [-b bytes] [-c] [-s log2 min] [-S log2 max]\n",
 				argv[0]);
 			return 2;
 		}

@@ -92,7 +92,8 @@ static ssize_t expect_write(struct kvm *kvm, struct entry *table, const u8 *buf,
 			r = be64toh(r);
 			/* What an ISA v3.00 HPTE can hold of it. */
 			if (shim_cpu_is_arch_300)
-				v = hpte_new_to_old_v(hpte_old_to_new_v(v), hpte_old_to_new_r(v, r));
+				v = hpte_new_to_old_v(hpte_old_to_new_v(v),
+						      hpte_old_to_new_r(v, r));
 			e->valid = true;
 			e->v = v;
 			e->r = r & ~HPTE_GR_RESERVED;

@@ -101,8 +101,10 @@ struct model_totals {
 
 static void print_totals(const struct model_totals *t)
 {
-	ksft_print_msg("%llu sequences: %llu operations (%llu changes), %llu reads checked (%llu returned 0), %llu bytes of stream\n",
-		       t->sequences, t->ops, t->changes, t->reads, t->zeros, t->bytes);
+	ksft_print_msg("%llu sequences: %llu operations (%llu changes), ",
+		       t->sequences, t->ops, t->changes);
+	printf("%llu reads checked (%llu returned 0), %llu bytes of stream\n",
+	       t->reads, t->zeros, t->bytes);
 }
 
 /* Run a random sequence on a fresh VM and a migration target. */
@@ -207,7 +209,8 @@ TEST(first_pass_every_buffer_size)
 				break;
 			}
 			ASSERT_EQ((ssize_t)want_len, n) TH_LOG("count %zu read %d", count, reads);
-			ASSERT_EQ(0, memcmp(want, got, n)) TH_LOG("count %zu read %d", count, reads);
+			ASSERT_EQ(0, memcmp(want, got, n))
+				TH_LOG("count %zu read %d", count, reads);
 			ASSERT_LT(++reads, 1000);
 		}
 		if (count >= HEADER_BYTES + HPTE_BYTES)
@@ -513,7 +516,7 @@ TEST(ioctl_errors)
 struct record3 {
 	struct kvm_get_htab_header hdr;
 	__be64 hpte[3][2];
-} __attribute__((packed));
+} __packed;
 
 static size_t record(struct record3 *rec, u32 index, u16 n_valid, u16 n_invalid,
 		     const u64 (*hptes)[2])
@@ -598,7 +601,7 @@ TEST(write_errors)
 	ASSERT_TRUE(table_equals(kvm, before));
 
 	/* Entries: three valid ones, the third made bad in turn. */
-	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+	for (k = 0; k < ARRAY_SIZE(bad); k++) {
 		u64 hptes[3][2];
 
 		memcpy(hptes, good, sizeof(hptes));

@@ -321,7 +321,8 @@ static void model_check_entry(struct model *m, struct model_reader *rd, unsigned
 	bool want;
 
 	if (!rd->first_pass && !test_bit(i, rd->dirty) && !test_bit(i, rd->may_resend))
-		model_fail(m, "later pass of reader (start %lu, flags %llx) returned HPTE %lu, unchanged since it last returned it", rd->start, (unsigned long long)rd->flags, i);
+		model_fail(m, "later pass (from %lu, flags %llx) returned HPTE %lu: unchanged",
+			   rd->start, (unsigned long long)rd->flags, i);
 	if (valid && (!(v & HPTE_V_VALID) || (v & (HPTE_V_HVLOCK | HPTE_V_ABSENT))))
 		model_fail(m, "HPTE %lu returned with V %llx: not valid or kernel bits set", i,
 			   (unsigned long long)v);
@@ -343,11 +344,11 @@ static void model_check_mirror(struct model *m, struct model_reader *rd)
 
 	for (i = 0; i < m->npte; i++) {
 		struct model_hpte *got = &rd->mirror[i];
-		u64 v, r;
+		u64 v = 0, r = 0;
 		bool want = model_view(m, rd->flags, i, &v, &r);
 
 		if (got->valid != want || (want && (got->v != v || got->r != r)))
-			model_fail(m, "read returned 0 but the copy rebuilt from the stream has HPTE %lu %s v %llx r %llx, the guest %s v %llx r %llx",
+			model_fail(m, "0 read; stream: HPTE %lu %s %llx %llx; guest %s %llx %llx",
 				   i, got->valid ? "valid" : "invalid",
 				   (unsigned long long)got->v, (unsigned long long)got->r,
 				   want ? "valid" : "invalid", (unsigned long long)v,
@@ -365,7 +366,7 @@ void model_check_dest(struct model *m)
 		bool want = model_view(m, 0, i, &want_v, &want_r);
 
 		if (got != want || (want && (v != want_v || r != want_r)))
-			model_fail(m, "destination HPTE %lu is %s v %llx r %llx, source guest has %s v %llx r %llx",
+			model_fail(m, "destination HPTE %lu %s %llx %llx, source %s %llx %llx",
 				   i, got ? "valid" : "invalid", (unsigned long long)v,
 				   (unsigned long long)r, want ? "valid" : "invalid",
 				   (unsigned long long)want_v, (unsigned long long)want_r);
@@ -419,7 +420,7 @@ static void model_parse(struct model *m, struct model_reader *rd, const u8 *buf,
 			rd->cursor = hdr.index + hdr.n_valid + hdr.n_invalid;
 			if (rd->cursor == m->npte) {
 				if (pos != n)
-					model_fail(m, "read goes on after the end of the first pass");
+					model_fail(m, "read goes on past the first pass");
 				rd->first_pass = false;
 			}
 		}

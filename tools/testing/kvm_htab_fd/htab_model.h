@@ -73,7 +73,7 @@ bool choice_exhausted(struct choice *c);
 
 void model_init(struct model *m, struct kvm *kvm);
 void model_free(struct model *m);
-void model_fail(struct model *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+__printf(2, 3) void model_fail(struct model *m, const char *fmt, ...);
 
 /* A random HPTE a guest could enter: RAM or MMIO, 4K, 64K or 16M pages. */
 void model_random_hpte(struct model *m, struct choice *c, u64 *v, u64 *r);

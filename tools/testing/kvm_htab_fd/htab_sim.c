@@ -11,7 +11,7 @@ struct kvm *sim_vm_create(unsigned int order, unsigned long ram_bytes)
 {
 	struct kvm *kvm = calloc(1, sizeof(*kvm));
 
-	SHIM_BUG_ON(!kvm);
+	SHIM_FATAL_IF(!kvm);
 	kvm->users = 1;
 	INIT_LIST_HEAD(&kvm->arch.hpte_readers);
 	kvm->nr_memslots = 1;
@@ -47,9 +47,9 @@ void sim_vm_reallocate(struct kvm *kvm, unsigned int order)
 	hpt->virt = (unsigned long)aligned_alloc(1UL << 18 > (1UL << order) ?
 						 1UL << order : 1UL << 18, 1UL << order);
 	hpt->rev = calloc(npte, sizeof(*hpt->rev));
-	SHIM_BUG_ON(!hpt->virt || !hpt->rev);
+	SHIM_FATAL_IF(!hpt->virt || !hpt->rev);
 	memset((void *)hpt->virt, 0, 1UL << order);
-	SHIM_BUG_ON(kvmppc_hpte_changes_alloc(hpt));
+	SHIM_FATAL_IF(kvmppc_hpte_changes_alloc(hpt));
 	kvm->arch.radix = false;
 	kvm->arch.hpt_generation++;
 	mutex_unlock(&kvm->arch.mmu_setup_lock);
@@ -66,9 +66,9 @@ void sim_vm_make_radix(struct kvm *kvm)
 
 void sim_vm_destroy(struct kvm *kvm)
 {
-	SHIM_BUG_ON(kvm->users != 1);	/* an fd still holds the VM */
-	SHIM_BUG_ON(atomic_read(&kvm->arch.hpte_mod_interest));
-	SHIM_BUG_ON(kvm->arch.hpte_readers.next != &kvm->arch.hpte_readers);
+	SHIM_FATAL_IF(kvm->users != 1);	/* an fd still holds the VM */
+	SHIM_FATAL_IF(atomic_read(&kvm->arch.hpte_mod_interest));
+	SHIM_FATAL_IF(kvm->arch.hpte_readers.next != &kvm->arch.hpte_readers);
 	sim_vm_free_hpt(kvm);
 	free(kvm);
 }
@@ -77,7 +77,7 @@ void sim_vm_destroy(struct kvm *kvm)
 
 static __be64 *sim_hptep(struct kvm *kvm, unsigned long i)
 {
-	SHIM_BUG_ON(i >= sim_npte(kvm));
+	SHIM_FATAL_IF(i >= sim_npte(kvm));
 	return (__be64 *)(kvm->arch.hpt.virt + (i << 4));
 }
 
@@ -85,7 +85,7 @@ static unsigned long sim_lock(struct kvm *kvm, unsigned long i)
 {
 	__be64 *hptep = sim_hptep(kvm, i);
 
-	SHIM_BUG_ON(!try_lock_hpte(hptep, HPTE_V_HVLOCK));
+	SHIM_FATAL_IF(!try_lock_hpte(hptep, HPTE_V_HVLOCK));
 	return be64_to_cpu(hptep[0]) & ~HPTE_V_HVLOCK;
 }
 
@@ -196,7 +196,7 @@ bool sim_guest_view(struct kvm *kvm, unsigned long i, u64 *v, u64 *r)
 	struct revmap_entry *rev = &kvm->arch.hpt.rev[i];
 	u64 hv = be64_to_cpu(hptep[0]), hr = be64_to_cpu(hptep[1]);
 
-	SHIM_BUG_ON(hv & HPTE_V_HVLOCK);
+	SHIM_FATAL_IF(hv & HPTE_V_HVLOCK);
 	if (!(hv & (HPTE_V_VALID | HPTE_V_ABSENT)))
 		return false;
 	if (cpu_has_feature(CPU_FTR_ARCH_300))
@@ -229,7 +229,7 @@ ssize_t sim_read(int fd, void *buf, size_t count)
 	if (!file)
 		return -EBADF;
 	ret = file->f_op->read(file, buf, count, &pos);
-	SHIM_BUG_ON(shim_preempt_count);
+	SHIM_FATAL_IF(shim_preempt_count);
 	return ret;
 }
 
@@ -242,7 +242,7 @@ ssize_t sim_write(int fd, const void *buf, size_t count)
 	if (!file)
 		return -EBADF;
 	ret = file->f_op->write(file, buf, count, &pos);
-	SHIM_BUG_ON(shim_preempt_count);
+	SHIM_FATAL_IF(shim_preempt_count);
 	return ret;
 }
 

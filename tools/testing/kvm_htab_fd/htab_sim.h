@@ -19,6 +19,7 @@ int kvm_vm_ioctl_get_htab_fd(struct kvm *kvm, struct kvm_get_htab_fd *ghf);
 struct shim_user_hole {
 	uintptr_t start, end;
 };
+
 extern struct shim_user_hole shim_user_hole;
 
 /* Called at each copy_to_user(): a guest running while the fd is read. */
@@ -26,6 +27,7 @@ struct shim_copy_hook {
 	void (*fn)(void *arg);
 	void *arg;
 };
+
 extern struct shim_copy_hook shim_copy_to_user_hook;
 
 extern long shim_allocs_live;

@@ -45,7 +45,11 @@ typedef long long s64;
 typedef u64 gfn_t;
 
 #define __user
-#define __always_unused	__attribute__((unused))
+#define __packed		__attribute__((packed))
+#define __aligned(x)		__attribute__((aligned(x)))
+#define __printf(a, b)		__attribute__((format(printf, a, b)))
+#define ARRAY_SIZE(arr)		(sizeof(arr) / sizeof((arr)[0]))
+#define BIT(nr)			(1UL << (nr))
 
 #define U16_MAX		((u16)~0U)
 #define U32_MAX		((u32)~0U)
@@ -54,13 +58,14 @@ typedef u64 gfn_t;
 
 /* The host kernel of interest uses 64K pages. */
 #define PAGE_SHIFT	16
-#define PAGE_SIZE	(1UL << PAGE_SHIFT)
+#define PAGE_SIZE	BIT(PAGE_SHIFT)
 
 #define READ_ONCE(x)		(*(const volatile typeof(x) *)&(x))
 #define WRITE_ONCE(x, val)	(*(volatile typeof(x) *)&(x) = (val))
 #define xchg(ptr, val)		__atomic_exchange_n((ptr), (val), __ATOMIC_SEQ_CST)
-#define smp_mb()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
-#define smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)
+/* Barriers as fences: single-threaded here, but kept in place. */
+#define smp_mb()		__atomic_thread_fence(__ATOMIC_SEQ_CST)	/* full */
+#define smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)	/* stores */
 
 #define min_t(type, a, b)	((type)(a) < (type)(b) ? (type)(a) : (type)(b))
 
@@ -196,33 +201,33 @@ static inline void atomic_dec(atomic_t *v)
 }
 
 /* Custom: a mutex that knows whether it is held, for lockdep_assert_held(). */
-struct mutex {
+struct mutex {	/* single-threaded: held or not */
 	bool held;
 };
 
 void shim_bug(const char *file, int line, const char *what);
-#define SHIM_BUG_ON(cond) \
+#define SHIM_FATAL_IF(cond) \
 	do { if (cond) shim_bug(__FILE__, __LINE__, #cond); } while (0)
 
 static inline void mutex_lock(struct mutex *m)
 {
-	SHIM_BUG_ON(m->held);	/* recursive locking: a deadlock in the kernel */
+	SHIM_FATAL_IF(m->held);	/* recursive locking: a deadlock in the kernel */
 	m->held = true;
 }
 
 static inline void mutex_unlock(struct mutex *m)
 {
-	SHIM_BUG_ON(!m->held);
+	SHIM_FATAL_IF(!m->held);
 	m->held = false;
 }
 
-#define lockdep_assert_held(m)	SHIM_BUG_ON(!(m)->held)
+#define lockdep_assert_held(m)	SHIM_FATAL_IF(!(m)->held)
 
 /* Preemption: counted so that a test can see it is balanced. */
 extern int shim_preempt_count;
 #define preempt_disable()	(shim_preempt_count++)
 #define preempt_enable()	(shim_preempt_count--)
-#define cond_resched()		SHIM_BUG_ON(shim_preempt_count)
+#define cond_resched()		SHIM_FATAL_IF(shim_preempt_count)
 
 /* Spinning on an HPTE lock in one thread can only mean a lock was leaked. */
 void shim_cpu_relax(void);
@@ -256,21 +261,41 @@ typedef unsigned int gfp_t;
 void *shim_alloc(size_t size, bool zero, bool vmalloc);
 void shim_free(const void *p);
 
-#define kzalloc(size, gfp)		shim_alloc((size), true, false)
-#define kfree(p)			shim_free(p)
-#define kvmalloc(size, gfp)		shim_alloc((size), false, false)
-#define kvmalloc_array(n, size, gfp)	shim_alloc_array((n), (size), false)
-#define kvcalloc(n, size, gfp)		shim_alloc_array((n), (size), true)
-#define kvfree(p)			shim_free(p)
-#define vzalloc(size)			shim_alloc((size), true, true)
-#define vfree(p)			shim_free(p)
-
 static inline void *shim_alloc_array(size_t n, size_t size, bool zero)
 {
 	if (size && n > SIZE_MAX / size)
 		return NULL;
 	return shim_alloc(n * size, zero, false);
 }
+
+static inline void *kzalloc(size_t size, gfp_t gfp)
+{
+	return shim_alloc(size, true, false);
+}
+
+static inline void *kvmalloc(size_t size, gfp_t gfp)
+{
+	return shim_alloc(size, false, false);
+}
+
+static inline void *kvmalloc_array(size_t n, size_t size, gfp_t gfp)
+{
+	return shim_alloc_array(n, size, false);
+}
+
+static inline void *kvcalloc(size_t n, size_t size, gfp_t gfp)
+{
+	return shim_alloc_array(n, size, true);
+}
+
+static inline void *vzalloc(size_t size)
+{
+	return shim_alloc(size, true, true);
+}
+
+#define kfree(p)	shim_free(p)
+#define kvfree(p)	shim_free(p)
+#define vfree(p)	shim_free(p)
 
 /*
  * Real mode reaches vmalloc memory through its physical address.  Here the
@@ -377,7 +402,7 @@ static inline unsigned long hpte_new_to_old_v(unsigned long v, unsigned long r)
 
 /* ---- KVM ---- */
 
-#define KVM_MEMSLOT_INVALID	(1UL << 16)
+#define KVM_MEMSLOT_INVALID	BIT(16)
 
 struct kvm_memory_slot {
 	gfn_t base_gfn;
@@ -408,7 +433,7 @@ struct kvm_arch {
 	atomic_t hpte_mod_interest;
 	struct list_head hpte_readers;
 	u64 hpt_generation;
-	struct mutex mmu_setup_lock;
+	struct mutex mmu_setup_lock;	/* the HPT fd's, as in the kernel */
 	/* Shim only. */
 	bool radix;
 	unsigned long lpcr;
@@ -440,7 +465,7 @@ static inline void kvm_get_kvm(struct kvm *kvm)
 
 static inline void kvm_put_kvm(struct kvm *kvm)
 {
-	SHIM_BUG_ON(--kvm->users < 1);	/* the VM fd holds one */
+	SHIM_FATAL_IF(--kvm->users < 1);	/* the VM fd holds one */
 }
 
 static inline void kvm_put_kvm_no_destroy(struct kvm *kvm)
@@ -457,7 +482,7 @@ void kvmppc_setup_partition_table(struct kvm *kvm);
 
 #define HPTE_V_HVLOCK		0x40UL
 #define HPTE_V_ABSENT		0x20UL
-#define HPTE_GR_MODIFIED	(1UL << 62)
+#define HPTE_GR_MODIFIED	BIT(62)
 #define HPTE_GR_RESERVED	HPTE_GR_MODIFIED
 
 /* Custom: the lock bit, without the atomics one thread does not need. */

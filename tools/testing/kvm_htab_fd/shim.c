@@ -37,7 +37,7 @@ struct shim_alloc_header {
 	size_t size;
 	bool vmalloc;
 	unsigned long magic;
-} __attribute__((aligned(16)));
+} __aligned(16);
 
 #define SHIM_ALLOC_MAGIC	0x4854414246440a00UL
 
@@ -89,7 +89,7 @@ static struct shim_alloc_header *shim_alloc_header(const void *p)
 {
 	struct shim_alloc_header *h = (struct shim_alloc_header *)p - 1;
 
-	SHIM_BUG_ON(h->magic != SHIM_ALLOC_MAGIC);
+	SHIM_FATAL_IF(h->magic != SHIM_ALLOC_MAGIC);
 	return h;
 }
 
@@ -119,7 +119,7 @@ unsigned long ppc_find_vmap_phys(unsigned long addr)
 	for (k = 0; k < SHIM_MAX_VMALLOC; k++)
 		if (addr >= shim_vmalloc[k].start && addr < shim_vmalloc[k].end)
 			return addr;
-	shim_bug(__FILE__, __LINE__, "ppc_find_vmap_phys() of memory that is not vmalloc");
+	shim_bug(__FILE__, __LINE__, "real-mode access to memory that is not vmalloc");
 	return 0;
 }
 
@@ -175,7 +175,7 @@ int anon_inode_getfd(const char *name, const struct file_operations *fops, void 
 		if (shim_files[fd])
 			continue;
 		shim_files[fd] = calloc(1, sizeof(struct file));
-		SHIM_BUG_ON(!shim_files[fd]);
+		SHIM_FATAL_IF(!shim_files[fd]);
 		shim_files[fd]->f_op = fops;
 		shim_files[fd]->private_data = priv;
 		shim_files[fd]->flags = flags;
@@ -219,7 +219,7 @@ struct kvm_memory_slot *gfn_to_memslot(struct kvm *kvm, gfn_t gfn)
 {
 	int k;
 
-	SHIM_BUG_ON(!kvm->srcu.readers);
+	SHIM_FATAL_IF(!kvm->srcu.readers);
 	for (k = 0; k < kvm->nr_memslots; k++) {
 		struct kvm_memory_slot *slot = &kvm->memslots[k];
 
@@ -261,7 +261,7 @@ long kvmppc_virtmode_do_h_enter(struct kvm *kvm, unsigned long flags, long pte_i
 	__be64 *hptep;
 	unsigned long v, hr;
 
-	SHIM_BUG_ON(!(flags & H_EXACT));	/* all the HPT fd and the tests use */
+	SHIM_FATAL_IF(!(flags & H_EXACT));	/* all the HPT fd and the tests use */
 	if (pte_index < 0 || pte_index >= (long)kvmppc_hpt_npte(&kvm->arch.hpt))
 		return H_PARAMETER;
 	pteh &= ~(HPTE_V_HVLOCK | HPTE_V_ABSENT);
@@ -269,7 +269,7 @@ long kvmppc_virtmode_do_h_enter(struct kvm *kvm, unsigned long flags, long pte_i
 		return H_PARAMETER;
 
 	hptep = (__be64 *)(kvm->arch.hpt.virt + (pte_index << 4));
-	SHIM_BUG_ON(!try_lock_hpte(hptep, HPTE_V_HVLOCK));
+	SHIM_FATAL_IF(!try_lock_hpte(hptep, HPTE_V_HVLOCK));
 	if (be64_to_cpu(hptep[0]) & (HPTE_V_VALID | HPTE_V_ABSENT)) {
 		unlock_hpte(hptep, be64_to_cpu(hptep[0]));
 		return H_PTEG_FULL;
@@ -301,7 +301,7 @@ long kvmppc_do_h_remove(struct kvm *kvm, unsigned long flags, unsigned long pte_
 		return H_PARAMETER;
 	hptep = (__be64 *)(kvm->arch.hpt.virt + (pte_index << 4));
 	rev = &kvm->arch.hpt.rev[pte_index];
-	SHIM_BUG_ON(!try_lock_hpte(hptep, HPTE_V_HVLOCK));
+	SHIM_FATAL_IF(!try_lock_hpte(hptep, HPTE_V_HVLOCK));
 	v = be64_to_cpu(hptep[0]) & ~HPTE_V_HVLOCK;
 	hr = be64_to_cpu(hptep[1]);
 	if (!(v & (HPTE_V_VALID | HPTE_V_ABSENT))) {
