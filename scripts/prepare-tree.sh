@@ -88,9 +88,15 @@ for f in "${files[@]}"; do
 	fi
 done
 # Files the previous overlay placed that are gone now: back to the patched state.
+# (A lookup table, not grep -q on a pipe: with pipefail, grep leaving early
+# can fail the pipe and make a file look gone.)
+declare -A in_overlay=()
+for f in "${files[@]}"; do
+	in_overlay[$f]=1
+done
 while read -r f; do
 	[ -n "$f" ] || continue
-	if ! printf '%s\n' "${files[@]}" | grep -qxF "$f"; then
+	if [ -z "${in_overlay[$f]:-}" ]; then
 		if g cat-file -e "patched:$f" 2>/dev/null; then
 			g checkout -q patched -- "$f"
 		else
