@@ -211,7 +211,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	cuts[nr_writes] = len;
 
 	for (k = 0, pos = 0; k < nr_writes; k++) {
-		size_t end = cuts[k + 1] > pos ? cuts[k + 1] : pos;
+		size_t end = max_t(size_t, cuts[k + 1], pos);
 		ssize_t want, got;
 
 		want = running ? -EBUSY : expect_write(kvm, table, stream + pos, end - pos);

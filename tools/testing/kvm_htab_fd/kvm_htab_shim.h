@@ -68,6 +68,7 @@ typedef u64 gfn_t;
 #define smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)	/* stores */
 
 #define min_t(type, a, b)	((type)(a) < (type)(b) ? (type)(a) : (type)(b))
+#define max_t(type, a, b)	((type)(a) > (type)(b) ? (type)(a) : (type)(b))
 
 #ifndef container_of
 #define container_of(ptr, type, member) \
@@ -128,7 +129,7 @@ static inline unsigned long find_next_bit(const unsigned long *addr, unsigned lo
 			unsigned long bit = BIT_WORD(offset) * BITS_PER_LONG +
 					    __builtin_ctzl(word);
 
-			return bit < size ? bit : size;
+			return min_t(unsigned long, bit, size);
 		}
 		offset = (BIT_WORD(offset) + 1) * BITS_PER_LONG;
 		if (offset >= size)
