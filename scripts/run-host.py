@@ -61,7 +61,7 @@ def main():
            "-kernel", opt.kernel, "-initrd", opt.initrd, "-append", append.strip()]
 
     os.makedirs(os.path.dirname(os.path.abspath(opt.log)), exist_ok=True)
-    log = open(opt.log, "w")
+    log = open(opt.log, "w", buffering=1)  # line by line: readable while it runs
     log.write("# " + " ".join(cmd) + "\n")
     start = time.monotonic()
 
