@@ -80,6 +80,20 @@ struct result {
 	size_t bytes;
 };
 
+/* One measured pass (a callgrind phase named @name); keeps the best time. */
+static void timed_pass(int fd, u8 *stream, size_t cap, const char *name, struct result *res)
+{
+	double t;
+
+	CALLGRIND_ZERO_STATS;
+	t = now_ns();
+	res->bytes = read_pass(fd, stream, cap);
+	t = now_ns() - t;
+	CALLGRIND_DUMP_STATS_AT(name);
+	if (t < res->ns)
+		res->ns = t;
+}
+
 static void print_row(unsigned long npte, const char *changed, const char *pass,
 		      struct result *res, double memcpy_ns)
 {
@@ -133,20 +147,12 @@ static void bench_order(unsigned int order)
 		if (rng() & 1)
 			enter(kvm, i);
 
+	label(name, sizeof(name), "first", npte, "-");
 	for (run = 0; run < RUNS; run++) {
-		double t;
-
 		if (fd >= 0)
 			sim_close(fd);
 		fd = sim_get_htab_fd(kvm, 0, 0);
-		label(name, sizeof(name), "first", npte, "-");
-		CALLGRIND_ZERO_STATS;
-		t = now_ns();
-		first.bytes = read_pass(fd, stream, cap);
-		t = now_ns() - t;
-		CALLGRIND_DUMP_STATS_AT(name);
-		if (t < first.ns)
-			first.ns = t;
+		timed_pass(fd, stream, cap, name, &first);
 		if (callgrind)
 			break;
 	}
@@ -161,9 +167,9 @@ static void bench_order(unsigned int order)
 		char pct[16];
 
 		snprintf(pct, sizeof(pct), "%g%%", changed_pct[k]);
+		label(name, sizeof(name), "later", npte, pct);
 		for (run = 0; run < RUNS; run++) {
 			unsigned long c;
-			double t;
 
 			for (c = 0; c < nchanged; c++) {
 				i = nchanged == npte ? c : rng() % npte;
@@ -172,14 +178,7 @@ static void bench_order(unsigned int order)
 					sim_h_remove(kvm, i);
 				}
 			}
-			label(name, sizeof(name), "later", npte, pct);
-			CALLGRIND_ZERO_STATS;
-			t = now_ns();
-			later.bytes = read_pass(fd, stream, cap);
-			t = now_ns() - t;
-			CALLGRIND_DUMP_STATS_AT(name);
-			if (t < later.ns)
-				later.ns = t;
+			timed_pass(fd, stream, cap, name, &later);
 			if (callgrind)
 				break;
 		}

@@ -31,10 +31,6 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	sim_vm_destroy(dest);
 	sim_vm_destroy(kvm);
 
-	if (shim_warnings || shim_open_files() || shim_allocs_live != allocs) {
-		fprintf(stderr, "warnings %d, files open %d, allocations leaked %ld\n",
-			shim_warnings, shim_open_files(), shim_allocs_live - allocs);
-		abort();
-	}
+	sim_check_clean(allocs);
 	return 0;
 }

@@ -208,6 +208,15 @@ bool sim_guest_view(struct kvm *kvm, unsigned long i, u64 *v, u64 *r)
 	return true;
 }
 
+void sim_check_clean(long allocs)
+{
+	if (!shim_warnings && !shim_open_files() && shim_allocs_live == allocs)
+		return;
+	fprintf(stderr, "warnings %d, files open %d, allocations leaked %ld\n",
+		shim_warnings, shim_open_files(), shim_allocs_live - allocs);
+	abort();
+}
+
 /* ---- The fd ---- */
 
 int sim_get_htab_fd(struct kvm *kvm, u64 flags, u64 start_index)
@@ -220,7 +229,8 @@ int sim_get_htab_fd(struct kvm *kvm, u64 flags, u64 start_index)
 	return kvm_vm_ioctl_get_htab_fd(kvm, &ghf);
 }
 
-ssize_t sim_read(int fd, void *buf, size_t count)
+/* read() or write() on @fd, as the VFS would call the fd's file_operations. */
+static ssize_t sim_io(int fd, void *buf, size_t count, bool write)
 {
 	struct file *file = shim_fget(fd);
 	loff_t pos = 0;
@@ -228,22 +238,20 @@ ssize_t sim_read(int fd, void *buf, size_t count)
 
 	if (!file)
 		return -EBADF;
-	ret = file->f_op->read(file, buf, count, &pos);
+	ret = write ? file->f_op->write(file, buf, count, &pos) :
+		      file->f_op->read(file, buf, count, &pos);
 	SHIM_FATAL_IF(shim_preempt_count);
 	return ret;
 }
 
+ssize_t sim_read(int fd, void *buf, size_t count)
+{
+	return sim_io(fd, buf, count, false);
+}
+
 ssize_t sim_write(int fd, const void *buf, size_t count)
 {
-	struct file *file = shim_fget(fd);
-	loff_t pos = 0;
-	ssize_t ret;
-
-	if (!file)
-		return -EBADF;
-	ret = file->f_op->write(file, buf, count, &pos);
-	SHIM_FATAL_IF(shim_preempt_count);
-	return ret;
+	return sim_io(fd, (void *)buf, count, true);
 }
 
 int sim_close(int fd)

@@ -83,6 +83,9 @@ bool sim_host_fault_in(struct kvm *kvm, unsigned long i);
 bool sim_guest_view(struct kvm *kvm, unsigned long i, u64 *v, u64 *r);
 bool sim_hpte_present(struct kvm *kvm, unsigned long i);
 
+/* Abort unless nothing leaked since @allocs live allocations, no warning, no fd open. */
+void sim_check_clean(long allocs);
+
 /* ---- The fd, as userspace sees it: -errno on failure ---- */
 
 int sim_get_htab_fd(struct kvm *kvm, u64 flags, u64 start_index);
