@@ -51,8 +51,8 @@ run: kernel initramfs
 		--initrd $(initrd) --mode demo --run htab_fd_migrate --log build/logs/run.log
 
 # Every test: static checks, the userspace harness, the selftests on all
-# three hosts.
-check: kernel kernel-debug initramfs
+# three hosts, real QEMU's live migration.
+check: kernel kernel-debug initramfs initramfs-qemu
 	@TESTS=$(TESTS) scripts/check.sh
 
 # The same selftests against the unmodified base kernel (README lists the
@@ -67,8 +67,8 @@ check-host: kernel$(if $(filter-out host,$(KERNEL)),-$(KERNEL)) initramfs
 		--timeout $(TIMEOUT) --log build/logs/$(HOST)-$(KERNEL).log
 
 # Real QEMU migrating and snapshotting a hash-MMU guest on the POWER9 hash
-# host: every case (QEMU_CASE=<case> stops after that one).  Work in
-# progress (README): not part of make check yet.
+# host: every case (QEMU_CASE=<case> stops after that one); make check runs
+# the first, live_migration.
 QEMU_CASE ?= big_guest
 QEMU_RUN = scripts/run-host.py --host powernv9-hash --memory 3G --timeout 2400 \
 	--initrd build/initramfs-qemu.cpio.gz --run htab_fd_qemu --args=-t,$(QEMU_CASE)

@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make check: the static checks, the userspace harness (model-checked
-# tests under sanitizers, fuzz corpus replay and a short fuzz), then the
+# tests under sanitizers, fuzz corpus replay and a short fuzz), the
 # selftests on the three emulated hosts (the radix host boots the debug
-# kernel).
+# kernel), then real QEMU's live migration on the POWER9 hash host.
 # check.sh base (make check-base): the same selftests on the three hosts,
 # all booting the unmodified base kernel; no static checks.  Every check and every
 # test case counts; a host whose kernel reports trouble, or which never
@@ -54,6 +54,21 @@ for spec in $hosts; do
 		failed=$((failed + 1))
 	fi
 done
+
+# Real QEMU: live migration of a hash-MMU guest (make check-qemu runs every
+# QEMU case).
+if [ "${1:-}" != base ]; then
+	echo "check: powernv9-hash, host kernel, real QEMU live migration ($(( $(date +%s) - start ))s so far)"
+	"$top/scripts/run-host.py" --host powernv9-hash --kernel "$top/build/obj/host/vmlinux" \
+		--initrd "$top/build/initramfs-qemu.cpio.gz" --run htab_fd_qemu \
+		--args=-t,live_migration --memory 3G --timeout 900 \
+		--log "$top/build/logs/qemu-host.log" | tee "$out"
+	st=${PIPESTATUS[0]}
+	count "$(grep '^== ' "$out")" || true
+	if [ "$st" != 0 ] && ! grep -q "test failed:" "$out"; then
+		failed=$((failed + 1))
+	fi
+fi
 
 echo "check: done in $(( $(date +%s) - start ))s"
 echo "$passed passed, $failed failed, $skipped skipped"
