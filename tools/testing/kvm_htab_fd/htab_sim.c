@@ -103,9 +103,12 @@ long sim_h_remove(struct kvm *kvm, unsigned long i)
 	return kvmppc_do_h_remove(kvm, 0, i, 0, old);
 }
 
-long sim_h_protect(struct kvm *kvm, unsigned long i, u64 pp_n)
+/*
+ * An hcall that rewrites bits of a valid entry's second dword (H_PROTECT,
+ * H_CLEAR_REF): the guest's view and the hardware's alike, marked changed.
+ */
+static long sim_update_r(struct kvm *kvm, unsigned long i, u64 mask, u64 bits)
 {
-	const u64 mask = HPTE_R_PP0 | HPTE_R_PP | HPTE_R_N;
 	__be64 *hptep = sim_hptep(kvm, i);
 	struct revmap_entry *rev = &kvm->arch.hpt.rev[i];
 	unsigned long v = sim_lock(kvm, i);
@@ -114,28 +117,21 @@ long sim_h_protect(struct kvm *kvm, unsigned long i, u64 pp_n)
 		unlock_hpte(hptep, v);
 		return H_NOT_FOUND;
 	}
-	rev->guest_rpte = (rev->guest_rpte & ~mask) | (pp_n & mask);
-	hptep[1] = cpu_to_be64((be64_to_cpu(hptep[1]) & ~mask) | (pp_n & mask));
+	rev->guest_rpte = (rev->guest_rpte & ~mask) | (bits & mask);
+	hptep[1] = cpu_to_be64((be64_to_cpu(hptep[1]) & ~mask) | (bits & mask));
 	kvmppc_hpte_note_change(kvm, i);
 	unlock_hpte(hptep, v);
 	return H_SUCCESS;
 }
 
+long sim_h_protect(struct kvm *kvm, unsigned long i, u64 pp_n)
+{
+	return sim_update_r(kvm, i, HPTE_R_PP0 | HPTE_R_PP | HPTE_R_N, pp_n);
+}
+
 long sim_h_clear_ref(struct kvm *kvm, unsigned long i)
 {
-	__be64 *hptep = sim_hptep(kvm, i);
-	struct revmap_entry *rev = &kvm->arch.hpt.rev[i];
-	unsigned long v = sim_lock(kvm, i);
-
-	if (!(v & (HPTE_V_VALID | HPTE_V_ABSENT))) {
-		unlock_hpte(hptep, v);
-		return H_NOT_FOUND;
-	}
-	rev->guest_rpte &= ~HPTE_R_R;
-	hptep[1] &= ~cpu_to_be64(HPTE_R_R);
-	kvmppc_hpte_note_change(kvm, i);
-	unlock_hpte(hptep, v);
-	return H_SUCCESS;
+	return sim_update_r(kvm, i, HPTE_R_R, 0);
 }
 
 bool sim_hw_set_rc(struct kvm *kvm, unsigned long i, u64 rc)
