@@ -57,7 +57,7 @@ check: kernel kernel-debug initramfs initramfs-qemu
 
 # The same selftests against the unmodified base kernel (README lists the
 # differences).
-check-base: kernel-base initramfs
+check-base: kernel-base initramfs initramfs-qemu
 	@TESTS=$(TESTS) scripts/check.sh base
 
 # One host, one kernel, chosen tests: make check-host HOST=powernv8 ARGS=-t,first_pass
