@@ -70,14 +70,12 @@ check-host: kernel$(if $(filter-out host,$(KERNEL)),-$(KERNEL)) initramfs
 # host: every case (QEMU_CASE=<case> stops after that one); make check runs
 # the first, live_migration.
 QEMU_CASE ?= big_guest
-QEMU_RUN = scripts/run-host.py --host powernv9-hash --memory 3G --timeout 2400 \
-	--initrd build/initramfs-qemu.cpio.gz --run htab_fd_qemu --args=-t,$(QEMU_CASE)
 
 check-qemu: kernel initramfs-qemu
-	@$(QEMU_RUN) --kernel build/obj/host/vmlinux --log build/logs/qemu-host.log
+	@scripts/run-qemu-tests.sh host $(QEMU_CASE)
 
 check-qemu-base: kernel-base initramfs-qemu
-	@$(QEMU_RUN) --kernel build/obj/base/vmlinux --log build/logs/qemu-base.log
+	@scripts/run-qemu-tests.sh base $(QEMU_CASE)
 
 static: tree tests
 	@scripts/static-checks.sh

@@ -59,13 +59,10 @@ done
 # Real QEMU on the POWER9 hash host: make check runs the live migration on
 # our kernel (make check-qemu runs every QEMU case); check-base runs every
 # QEMU case on the base kernel.
-qkernel=host qcase=live_migration qtimeout=900
-[ "${1:-}" = base ] && qkernel=base qcase=big_guest qtimeout=2400
+qkernel=host qcase=live_migration
+[ "${1:-}" = base ] && qkernel=base qcase=big_guest
 echo "check: powernv9-hash, $qkernel kernel, real QEMU up to $qcase ($(( $(date +%s) - start ))s so far)"
-"$top/scripts/run-host.py" --host powernv9-hash --kernel "$top/build/obj/$qkernel/vmlinux" \
-	--initrd "$top/build/initramfs-qemu.cpio.gz" --run htab_fd_qemu \
-	--args=-t,$qcase --memory 3G --timeout $qtimeout \
-	--log "$top/build/logs/qemu-$qkernel.log" | tee "$out"
+"$top/scripts/run-qemu-tests.sh" $qkernel $qcase | tee "$out"
 st=${PIPESTATUS[0]}
 count "$(grep '^== ' "$out")" || true
 if [ "$st" != 0 ] && ! grep -q "test failed:" "$out"; then

@@ -29,12 +29,10 @@ mkdir -p "$root/guest"
 cp "$top/build/qemu/guest/vmlinux" "$top/build/qemu/guest/package" "$root/guest/"
 cp "$top/build/qemu-guest.cpio.gz" "$root/guest/initrd.cpio.gz"
 install -m 755 "$src/htab_fd_qemu" "$root/tests/htab_fd_qemu"
-powerpc64le-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -o "$root/tests/htab_debugfs_dump" \
-	"$src/htab_debugfs_dump.c"
-powerpc64le-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror -o "$root/tests/clock_watch" \
-	"$src/clock_watch.c"
-powerpc64le-linux-gnu-gcc -shared -fPIC -O2 -Wall -Wextra -Werror -o "$root/tests/syscall_clock.so" \
-	"$src/syscall_clock.c"
+cc=(powerpc64le-linux-gnu-gcc -O2 -Wall -Wextra -Werror)
+"${cc[@]}" -static -o "$root/tests/htab_debugfs_dump" "$src/htab_debugfs_dump.c"
+"${cc[@]}" -static -o "$root/tests/clock_watch" "$src/clock_watch.c"
+"${cc[@]}" -shared -fPIC -o "$root/tests/syscall_clock.so" "$src/syscall_clock.c"
 (cd "$root" && find . | sort | cpio -o -H newc --quiet -R 0:0 | gzip -1) >"$out.tmp"
 mv "$out.tmp" "$out"
 echo "initramfs-qemu: QEMU $(cat "$top/build/qemu/guest/package" | cut -d_ -f1) guest," \
