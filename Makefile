@@ -14,7 +14,7 @@ initrd	:= build/initramfs.cpio.gz
 .NOTPARALLEL:
 .PHONY: all deps tree kernel kernel-debug kernel-base tests initramfs run check \
 	check-base check-host static harness fuzz bench initramfs-qemu check-qemu \
-	check-qemu-base series clean distclean
+	check-qemu-base series series-check clean distclean
 
 all: kernel kernel-debug initramfs
 
@@ -94,12 +94,15 @@ fuzz: tree
 bench: tree
 	@scripts/harness.sh bench
 
-# The prepared tree's commits since the base, as a mail-ready series.
+# The series as mails in build/series/: author and Signed-off-by are the
+# sender's (AUTHOR='Name <email>', else git config user.name/user.email).
 series: tree
-	@rm -rf build/series
-	@git -C build/linux -c user.name='HPT fd team' -c user.email=hpt-fd@localhost format-patch -q --cover-letter -o ../series base..HEAD
-	@python3 scripts/fill-cover-letter.py patches/cover-letter build/series/0000-cover-letter.patch
-	@ls build/series
+	@scripts/make-series.sh build/series
+
+# Apply the exported series to a fresh base tree, build after every patch,
+# checkpatch --strict every patch, the build matrix where headers change.
+series-check: tree
+	@scripts/series-check.sh
 
 clean:
 	rm -rf build/obj build/initramfs build/initramfs.cpio.gz build/logs build/series

@@ -22,8 +22,9 @@ if [ "$variant" = base ]; then
 fi
 kmake=(make -s -C "$src" O="$obj" ARCH=powerpc CROSS_COMPILE=powerpc64le-linux-gnu- -j"$jobs")
 
-fragments=("$tree/arch/powerpc/configs/kvm_hpt_host.config")
-[ "$variant" = debug ] && fragments+=("$tree/arch/powerpc/configs/kvm_hpt_debug.config")
+# Config fragments are this repository's own (local in patches/series).
+fragments=("$top/arch/powerpc/configs/kvm_hpt_host.config")
+[ "$variant" = debug ] && fragments+=("$top/arch/powerpc/configs/kvm_hpt_debug.config")
 case "$variant" in host|debug|base) ;; *) echo "unknown variant $variant" >&2; exit 1 ;; esac
 
 mkdir -p "$obj"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # What a maintainer runs first, on what is ours:
-#   checkpatch --strict  on every patch in patches/ and every C file we own
+#   series layout        patches/series names every file of ours once
+#   checkpatch --strict  on every C file we own (the exported patches: series-check)
 #   build warnings       our selftest files and userspace harness build with -Werror
 #   sparse, W=1          on the kernel objects built from C files we own
 #   coccicheck           (MODE=report) on every C file we own
@@ -37,13 +38,12 @@ skip() {
 mapfile -t our_c < <(cd "$top" && git ls-files --cached --others --exclude-standard \
 	-- arch include tools | grep -E '\.[ch]$')
 mapfile -t our_kernel_c < <(printf '%s\n' "${our_c[@]}" | grep -E '^arch/.*\.c$' || true)
-mapfile -t patches < <(grep -v -e '^#' -e '^$' "$top/patches/series" || true)
 
-for p in "${patches[@]}"; do
-	log="$logdir/checkpatch-$p.log"
-	(cd "$tree" && scripts/checkpatch.pl --strict -q "$top/patches/$p") >"$log" 2>&1
-	result "checkpatch --strict patches/$p" $? "$log"
-done
+# patches/series must name every file of ours once (checkpatch of the
+# exported patches themselves is make series-check's).
+log="$logdir/series-layout.log"
+python3 "$top/scripts/series.py" check >"$log" 2>&1
+result "patches/series names every file of ours exactly once" $? "$log"
 
 # The userspace harness defines the kernel's types, READ_ONCE(), list
 # macros and attribute macros for itself, and libFuzzer names its entry
@@ -97,7 +97,7 @@ log="$logdir/coccicheck.log"
 rm -rf "$stage"
 for f in "${our_c[@]}"; do
 	mkdir -p "$stage/$(dirname "$f")"
-	cp "$tree/$f" "$stage/$f"
+	cp "$top/$f" "$stage/$f"
 done
 make -s -C "$tree" ARCH=powerpc coccicheck MODE=report M=.hpt-fd-cocci >"$log.raw" 2>&1
 st=$?

@@ -31,6 +31,9 @@
 #include <string.h>
 #include <sys/types.h>
 
+/* The configuration the HPT fd is built in: HV KVM. */
+#define CONFIG_KVM_BOOK3S_HV_POSSIBLE 1
+
 /* The UAPI is the contract: use the base kernel's own definitions. */
 #include UAPI_ASM_KVM_H
 

@@ -34,6 +34,9 @@ struct kvmppc_hpte_changes_reader {
 	unsigned long nr_pending;
 };
 
+#ifdef CONFIG_KVM_BOOK3S_HV_POSSIBLE
+/* Only HV KVM has an HPT of its own: PR-only builds include this header too. */
+
 static inline unsigned long *kvmppc_hpte_changes_word(unsigned long *map, unsigned long bit)
 {
 	return __va(ppc_find_vmap_phys((unsigned long)(map + BIT_WORD(bit))));
@@ -78,4 +81,5 @@ void kvmppc_hpte_changes_note_for_others(struct kvm *kvm,
 void kvmppc_hpte_changes_consume(struct kvmppc_hpte_changes_reader *reader,
 				 unsigned long index, unsigned long n);
 
+#endif /* CONFIG_KVM_BOOK3S_HV_POSSIBLE */
 #endif /* __ASM_KVM_BOOK3S_HPTE_CHANGES_H__ */
