@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make check: the static checks, the userspace harness (model-checked
+# make check: the static checks, the patch series (series-check: git am on a
+# fresh base, a build after each patch, the build matrix), the userspace harness (model-checked
 # tests under sanitizers, fuzz corpus replay and a short fuzz), the
 # selftests on the three emulated hosts (the radix host boots the debug
 # kernel), then real QEMU's live migration on the POWER9 hash host.
@@ -36,6 +37,12 @@ else
 	echo "check: static checks"
 	"$top/scripts/static-checks.sh" | tee "$out"
 	count "$(tail -n1 "$out")" || failed=$((failed + 1))
+	echo "check: the patch series (series-check) ($(( $(date +%s) - start ))s so far)"
+	"$top/scripts/series-check.sh" | tee "$out"
+	st=${PIPESTATUS[0]}
+	if ! count "$(tail -n1 "$out" | sed 's/failed$/failed, 0 skipped/')" || [ "$st" != 0 ]; then
+		grep -q "^not ok" "$out" || failed=$((failed + 1))
+	fi
 	echo "check: userspace harness (tools/testing/kvm_htab_fd) ($(( $(date +%s) - start ))s so far)"
 	"$top/scripts/harness.sh" check | tee "$out"
 	count "$(tail -n1 "$out")" || failed=$((failed + 1))
