@@ -15,8 +15,10 @@
       which rewrites only the files that differ: kbuild rebuilds only what
       changed.
   series.py diff TREE NAME
-      Regenerate patches/NAME.diff from TREE's commit of stanza NAME (its
-      edits of upstream files; after the strip, for the stanza that strips).
+      Regenerate patches/NAME.diff from TREE's work tree: the upstream files
+      stanza NAME edits, as they are now, against the tree before that
+      commit (after the strip, for the stanza that strips).  Refused when a
+      later commit edits the same files.
   series.py export TREE OUT "Name <email>"
       Re-commit base..HEAD of TREE with that author and a Signed-off-by of
       theirs, and write it as mails into OUT with the cover letter
@@ -195,6 +197,13 @@ def build(tree):
     os.unlink(index)
     old = git(tree, "rev-parse", "HEAD")
     if old != parent:
+        # Edits made in the tree and written back (series-diff) are what the
+        # new commits hold: let them go so that reset --keep takes them over.
+        for f in filter(None, git(tree, "diff", "--name-only", "HEAD").split("\n")):
+            new_blob = subprocess.run(["git", "-C", tree, "rev-parse", "-q", "--verify",
+                                       f"{parent}:{f}"], capture_output=True, text=True)
+            if new_blob.stdout.strip() == git(tree, "hash-object", f):
+                git(tree, "checkout", "-q", old, "--", f)
         git(tree, "reset", "-q", "--keep", parent)
     print(f"tree: {len(commits)} commits over base, HEAD {parent[:12]}"
           f"{'' if old != parent else ' (unchanged)'}")
@@ -223,7 +232,15 @@ def diff(tree, name):
             blob = git(tree, "hash-object", "-w", os.path.join(tmp, path))
             git(tree, "update-index", "--cacheinfo", f"100644,{blob},{path}", env=env)
             before = git(tree, "write-tree", env=env)
-    text = git(tree, "diff", before, rev, "--", *changed) + "\n" if changed else ""
+    # The work tree's version of these files: a later commit must not touch
+    # them, or its diff would no longer apply.
+    for later in commits[commits.index(c) + 1:]:
+        lrev = f"series/{later.name}"
+        both = set(changed) & set(git(tree, "diff", "--name-only", f"{lrev}^", lrev).split("\n"))
+        if both:
+            die(f"{', '.join(sorted(both))} also changed by later commit {later.name}: "
+                f"edit patches/{name}.diff and patches/{later.name}.diff by hand")
+    text = git(tree, "diff", before, "--", *changed) + "\n" if changed else ""
     with open(c.diff_path, "w") as f:
         f.write(text)
     print(f"patches/{name}.diff: {len(changed)} upstream files")

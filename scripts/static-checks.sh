@@ -91,6 +91,25 @@ else
 	done
 fi
 
+# The debug kernel's KASAN instruments our virtual-mode files (and, as
+# upstream wants, none of the real-mode ones).
+log="$logdir/kasan-instrumented.log"
+: >"$log"
+st=0
+if [ -f "$obj/debug/vmlinux" ]; then
+	for o in book3s_hv_htab_fd book3s_hv_hpte_changes; do
+		n=$(nm "$obj/debug/arch/powerpc/kvm/$o.o" 2>>"$log" | grep -c ' U __asan_')
+		echo "$o.o: $n KASAN hooks" >>"$log"
+		[ "$n" -gt 0 ] || st=1
+	done
+	n=$(nm "$obj/debug/arch/powerpc/kvm/book3s_hv_rm_mmu.o" | grep -c ' U __asan_')
+	echo "book3s_hv_rm_mmu.o (real mode): $n KASAN hooks" >>"$log"
+	[ "$n" = 0 ] || st=1
+	result "KASAN instruments book3s_hv_htab_fd.o and book3s_hv_hpte_changes.o, not real mode" $st "$log"
+else
+	skip "KASAN instrumentation of our files" "no debug kernel built"
+fi
+
 # coccicheck takes directories: stage our files in one and check it once.
 stage="$tree/.hpt-fd-cocci"
 log="$logdir/coccicheck.log"

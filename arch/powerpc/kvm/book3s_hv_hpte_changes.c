@@ -28,9 +28,14 @@ int kvmppc_hpte_changes_alloc(struct kvm_hpt_info *info)
 {
 	unsigned long npte = 1UL << (info->order - 4);
 
-	/* vmalloc, not kvmalloc: real mode reaches these through the vmap. */
-	info->changed = vzalloc(BITS_TO_LONGS(npte) * sizeof(long));
-	info->changed_words = vzalloc(BITS_TO_LONGS(BITS_TO_LONGS(npte)) * sizeof(long));
+	/*
+	 * vmalloc, not kvmalloc: real mode reaches these through the vmap.
+	 * Charged to the VM's creator, as the HPT's reverse map is not.
+	 */
+	info->changed = __vmalloc(BITS_TO_LONGS(npte) * sizeof(long),
+				  GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	info->changed_words = __vmalloc(BITS_TO_LONGS(BITS_TO_LONGS(npte)) * sizeof(long),
+					GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!info->changed || !info->changed_words) {
 		kvmppc_hpte_changes_free(info);
 		return -ENOMEM;
@@ -95,14 +100,20 @@ int kvmppc_hpte_changes_add_reader(struct kvm *kvm,
 	reader->hpt_generation = kvm->arch.hpt_generation;
 
 	/*
+	 * Hcalls (inside the guest entry's kvm->srcu read section) and MMU
+	 * notifiers change HPTEs under kvm->srcu, HPT fd writes under
+	 * mmu_setup_lock: once the grace period is over, they see the interest
+	 * and mark every change, below the start index too.
+	 */
+	atomic_inc(&kvm->arch.hpte_mod_interest);
+	synchronize_srcu_expedited(&kvm->srcu);
+
+	/*
 	 * What changed before this reader existed goes to the others only:
 	 * its first pass returns the table as it is.
 	 */
 	kvmppc_hpte_changes_harvest(kvm);
 	list_add(&reader->node, &kvm->arch.hpte_readers);
-
-	/* Changes made under an HPTE lock taken after this point are marked. */
-	atomic_inc(&kvm->arch.hpte_mod_interest);
 	return 0;
 }
 
@@ -138,10 +149,12 @@ void kvmppc_hpte_changes_note_for_others(struct kvm *kvm,
 }
 
 /* @reader has returned HPTEs [@index, @index + @n) to userspace. */
-void kvmppc_hpte_changes_consume(struct kvmppc_hpte_changes_reader *reader,
+void kvmppc_hpte_changes_consume(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
 				 unsigned long index, unsigned long n)
 {
 	unsigned long i;
+
+	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
 	for (i = index; i < index + n; i++)
 		if (__test_and_clear_bit(i, reader->pending))

@@ -106,49 +106,73 @@ static size_t htab_record_bytes(const struct kvm_get_htab_header *hdr)
 
 /* ---- One HPTE as the guest sees it ---- */
 
+static __be64 *htab_hptep(struct kvm *kvm, unsigned long i)
+{
+	return (__be64 *)(kvm->arch.hpt.virt + (i << 4));
+}
+
+/* Lock HPTE @i against hcalls and other readers; returns its first dword. */
+static unsigned long htab_lock_hpte(__be64 *hptep)
+{
+	preempt_disable();
+	while (!try_lock_hpte(hptep, HPTE_V_HVLOCK))
+		cpu_relax();
+	return be64_to_cpu(hptep[0]);
+}
+
+static void htab_unlock_hpte(__be64 *hptep, unsigned long v)
+{
+	unlock_hpte(hptep, v);
+	preempt_enable();
+}
+
 /*
- * Read HPTE @i in the guest's view, locked so that it is never torn: the
- * pre-ISA-3.0 layout whatever the CPU, valid if the host paged it out, with
- * R and C set by the hardware in a present entry folded in (a change for
- * the other readers; this one returns it now), and none of the kernel's
- * own bits.  Returns false for an invalid entry, and for a valid one a
- * bolted-only reader does not want.
+ * HPTE @i as the guest sees it, in H_ENTER's pre-ISA-3.0 layout whatever the
+ * CPU: valid if the host paged it out, R and C set by the hardware folded in
+ * (*@new_rc: those the reverse map lacks), none of the kernel's own bits.
+ * Call with the HPTE locked.  Returns false for an invalid entry.
+ */
+static bool htab_guest_view(struct kvm *kvm, unsigned long i, u64 *v_out, u64 *r_out,
+			    unsigned long *new_rc)
+{
+	__be64 *hptep = htab_hptep(kvm, i);
+	struct revmap_entry *rev = &kvm->arch.hpt.rev[i];
+	unsigned long v = be64_to_cpu(hptep[0]) & ~HPTE_V_HVLOCK;
+	unsigned long hr = be64_to_cpu(hptep[1]);
+
+	/* Only a present entry has R and C from the hardware. */
+	*new_rc = v & HPTE_V_VALID ? hr & (HPTE_R_R | HPTE_R_C) & ~rev->guest_rpte : 0;
+	if (!(v & (HPTE_V_VALID | HPTE_V_ABSENT)))
+		return false;
+	if (cpu_has_feature(CPU_FTR_ARCH_300))
+		v = hpte_new_to_old_v(v, hr);
+	*v_out = (v & ~HPTE_V_ABSENT) | HPTE_V_VALID;
+	*r_out = (rev->guest_rpte | *new_rc) & ~HPTE_GR_RESERVED;
+	return true;
+}
+
+/*
+ * Read HPTE @i for reader @fd, locked so that it is never torn.  R and C the
+ * hardware set are folded into the reverse map: a change for the other
+ * readers; this one returns it now.  Returns false for an invalid entry, and
+ * for a valid one a bolted-only reader does not want.
  */
 static bool htab_read_hpte(struct kvm_htab_fd *fd, unsigned long i, u64 *v_out, u64 *r_out)
 {
 	struct kvm *kvm = fd->kvm;
-	__be64 *hptep = (__be64 *)(kvm->arch.hpt.virt + (i << 4));
-	struct revmap_entry *rev = &kvm->arch.hpt.rev[i];
-	unsigned long v, hr, rc, r = 0;
+	__be64 *hptep = htab_hptep(kvm, i);
+	unsigned long v, rc;
 	bool valid;
 
-	preempt_disable();
-	while (!try_lock_hpte(hptep, HPTE_V_HVLOCK))
-		cpu_relax();
-	v = be64_to_cpu(hptep[0]) & ~HPTE_V_HVLOCK;
-	hr = be64_to_cpu(hptep[1]);
-	valid = v & (HPTE_V_VALID | HPTE_V_ABSENT);
-	/* Only a present entry has R and C from the hardware. */
-	rc = v & HPTE_V_VALID ? hr & (HPTE_R_R | HPTE_R_C) & ~rev->guest_rpte : 0;
+	v = htab_lock_hpte(hptep);
+	valid = htab_guest_view(kvm, i, v_out, r_out, &rc);
 	if (rc) {
-		rev->guest_rpte |= rc;
+		kvm->arch.hpt.rev[i].guest_rpte |= rc;
 		kvmppc_hpte_changes_note_for_others(kvm, &fd->changes, i);
 	}
-	if (valid)
-		r = rev->guest_rpte & ~HPTE_GR_RESERVED;
-	unlock_hpte(hptep, v);
-	preempt_enable();
+	htab_unlock_hpte(hptep, v);
 
-	if (!valid)
-		return false;
-	if (cpu_has_feature(CPU_FTR_ARCH_300))
-		v = hpte_new_to_old_v(v, hr);
-	v = (v & ~HPTE_V_ABSENT) | HPTE_V_VALID;
-	if ((fd->flags & KVM_GET_HTAB_BOLTED_ONLY) && !(v & HPTE_V_BOLTED))
-		return false;
-	*v_out = v;
-	*r_out = r;
-	return true;
+	return valid && (!(fd->flags & KVM_GET_HTAB_BOLTED_ONLY) || (*v_out & HPTE_V_BOLTED));
 }
 
 /* ---- Read path ---- */
@@ -192,10 +216,12 @@ static unsigned long htab_fill_record(struct kvm_htab_fd *fd, struct htab_out *o
 	if (i >= end || !htab_wanted(fd, i))
 		return i;
 
-	/* HPTE @i was read invalid. */
+	/* HPTE @i was read invalid.  A run may be 65535 entries long. */
 	do {
 		hdr->n_invalid++;
 		i++;
+		if (!(i % SZ_1K))
+			cond_resched();
 	} while (i < end && htab_wanted(fd, i) && hdr->n_invalid < HTAB_RUN_MAX &&
 		 !htab_read_hpte(fd, i, &v, &r));
 	return i;
@@ -255,7 +281,7 @@ static void htab_consume(struct kvm_htab_fd *fd, struct htab_out *out)
 		struct kvm_get_htab_header *hdr = (void *)(out->buf + pos);
 		unsigned long n = hdr->n_valid + hdr->n_invalid;
 
-		kvmppc_hpte_changes_consume(&fd->changes, hdr->index, n);
+		kvmppc_hpte_changes_consume(fd->kvm, &fd->changes, hdr->index, n);
 		fd->cursor = hdr->index + n;
 		pos += htab_record_bytes(hdr);
 	}
@@ -323,13 +349,14 @@ unlock:
  * segment size and page size the MMU knows, and, when its real address is
  * guest RAM, a page lying wholly inside one memslot.  An address outside
  * every memslot is emulated MMIO, as for H_ENTER.  The kernel's own bits in
- * V (lock, host-absent) are ignored, as H_ENTER ignores them.
+ * V (lock, host-absent) are ignored, as H_ENTER ignores them.  Call under
+ * kvm->srcu, held until the entry is entered: the memslot must not go away
+ * between the check and H_ENTER's walk of its reverse map.
  */
 static int htab_check_hpte(struct kvm *kvm, u64 v, u64 r)
 {
 	struct kvm_memory_slot *memslot;
 	unsigned long psize, gpa;
-	int ret = 0, idx;
 
 	if (!(v & HPTE_V_VALID))
 		return -EINVAL;
@@ -340,41 +367,109 @@ static int htab_check_hpte(struct kvm *kvm, u64 v, u64 r)
 		return -EINVAL;
 
 	gpa = (r & HPTE_R_RPN) & ~(psize - 1);
-	idx = srcu_read_lock(&kvm->srcu);
 	memslot = gfn_to_memslot(kvm, gpa >> PAGE_SHIFT);
 	if (memslot && !(memslot->flags & KVM_MEMSLOT_INVALID) &&
 	    (!slot_is_aligned(memslot, psize) ||
 	     gpa + psize > (memslot->base_gfn + memslot->npages) << PAGE_SHIFT))
-		ret = -EINVAL;
-	srcu_read_unlock(&kvm->srcu, idx);
-	return ret;
+		return -EINVAL;
+	return 0;
 }
 
-/* Make HPTE @i invalid, whatever it was. */
+/* Make HPTE @i invalid, whatever it was.  Under kvm->srcu. */
 static void htab_clear_hpte(struct kvm *kvm, unsigned long i)
 {
-	__be64 *hptep = (__be64 *)(kvm->arch.hpt.virt + (i << 4));
 	unsigned long old[2];
 
-	if (be64_to_cpu(READ_ONCE(hptep[0])) & (HPTE_V_VALID | HPTE_V_ABSENT))
+	if (be64_to_cpu(READ_ONCE(htab_hptep(kvm, i)[0])) & (HPTE_V_VALID | HPTE_V_ABSENT))
 		kvmppc_do_h_remove(kvm, 0, i, 0, old);
 }
 
 /*
- * A VRMA entry describes how the guest's real mode is mapped: set the VRMA
- * up to match, as the first KVM_RUN would have.
+ * Put @v, @r (H_ENTER's layout; V 0 for an invalid entry) at HPTE @i, in
+ * place of whatever is there.  Under kvm->srcu.
  */
-static void htab_set_vrma(struct kvm *kvm, u64 v, u64 r)
+static long htab_replace_hpte(struct kvm *kvm, unsigned long i, u64 v, u64 r)
 {
-	unsigned long senc = slb_pgsize_encoding(kvmppc_actual_pgsz(v, r));
+	unsigned long idx_ret;
 
-	kvm->arch.vrma_slb_v = senc | SLB_VSID_B_1T | (VRMA_VSID << SLB_VSID_SHIFT_1T);
-	kvmppc_update_lpcr(kvm, senc << (LPCR_VRMASD_SH - 4), LPCR_VRMASD);
+	htab_clear_hpte(kvm, i);
+	if (!(v & HPTE_V_VALID))
+		return H_SUCCESS;
+	return kvmppc_virtmode_do_h_enter(kvm, H_EXACT, i, v, r, &idx_ret);
+}
+
+/* HPTE @i as the guest sees it (V 0 if invalid), to put it back later. */
+static void htab_save_hpte(struct kvm *kvm, unsigned long i, __be64 *saved)
+{
+	__be64 *hptep = htab_hptep(kvm, i);
+	unsigned long v_locked, rc;
+	u64 v = 0, r = 0;
+
+	v_locked = htab_lock_hpte(hptep);
+	if (!htab_guest_view(kvm, i, &v, &r, &rc))
+		v = 0;
+	htab_unlock_hpte(hptep, v_locked);
+	saved[0] = cpu_to_be64(v);
+	saved[1] = cpu_to_be64(r);
 }
 
 /*
- * Apply one record of at most @len bytes at @ubuf.  The record is checked
- * whole before the HPT is touched.  Returns the bytes it took, or an error.
+ * A VRMA entry describes how the guest's real mode is mapped: set the VRMA
+ * up to match, as the first KVM_RUN would have.  The SLB encodes the base
+ * page size; from ISA v3.00 on, the partition-table entry (set up once the
+ * write is done) carries it, not LPCR.
+ */
+static void htab_set_vrma(struct kvm *kvm, u64 v, u64 r)
+{
+	unsigned long senc = slb_pgsize_encoding(1UL << kvmppc_hpte_base_page_shift(v, r));
+
+	kvm->arch.vrma_slb_v = senc | SLB_VSID_B_1T | (VRMA_VSID << SLB_VSID_SHIFT_1T);
+	if (!cpu_has_feature(CPU_FTR_ARCH_300))
+		kvmppc_update_lpcr(kvm, senc << (LPCR_VRMASD_SH - 4), LPCR_VRMASD);
+}
+
+/*
+ * Enter the @n entries of @hptes at HPTEs [@index, @index + @n), all or
+ * none: the entries they replace are kept in @saved and put back if the
+ * host refuses one (a host page smaller than the guest page, say), so that
+ * the cost of undoing falls on the failure path only.  Under kvm->srcu.
+ */
+static int htab_enter_hptes(struct kvm *kvm, unsigned long index, __be64 *hptes,
+			    __be64 *saved, unsigned long n)
+{
+	unsigned long k, j;
+	long hret;
+
+	for (k = 0; k < n; k++) {
+		u64 v = be64_to_cpu(hptes[2 * k]), r = be64_to_cpu(hptes[2 * k + 1]);
+
+		htab_save_hpte(kvm, index + k, &saved[2 * k]);
+		hret = htab_replace_hpte(kvm, index + k, v, r);
+		if (hret == H_SUCCESS) {
+			if (!((k + 1) % SZ_1K))
+				cond_resched();
+			continue;
+		}
+
+		pr_warn_ratelimited("KVM: HPT fd: host refused HPTE %lu (v %llx r %llx): %ld\n",
+				    index + k, v, r, hret);
+		for (j = k + 1; j-- > 0; ) {
+			v = be64_to_cpu(saved[2 * j]);
+			r = be64_to_cpu(saved[2 * j + 1]);
+			if (htab_replace_hpte(kvm, index + j, v, r) != H_SUCCESS)
+				pr_warn_ratelimited("KVM: HPT fd: HPTE %lu lost putting it back\n",
+						    index + j);
+		}
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * Apply one record of at most @len bytes at @ubuf, all or nothing: it is
+ * checked whole before the HPT is touched, and undone if the host refuses
+ * one of its entries.  Returns the bytes it took, or an error.  Under
+ * kvm->srcu.
  */
 static ssize_t htab_write_record(struct kvm *kvm, const char __user *ubuf, size_t len,
 				 bool *vrma)
@@ -383,8 +478,8 @@ static ssize_t htab_write_record(struct kvm *kvm, const char __user *ubuf, size_
 	struct kvm_get_htab_header hdr;
 	size_t bytes, k;
 	__be64 *hptes;
-	long hret;
 	int ret;
+	long vrma_k = -1;
 
 	if (len < HTAB_HEADER_BYTES)
 		return -EINVAL;
@@ -398,42 +493,37 @@ static ssize_t htab_write_record(struct kvm *kvm, const char __user *ubuf, size_
 	if (!hdr.n_valid)
 		goto invalidate;
 
-	hptes = kvmalloc_array(hdr.n_valid, HTAB_HPTE_BYTES, GFP_KERNEL_ACCOUNT);
+	/* The record's entries, then room to keep the ones they replace. */
+	hptes = kvmalloc_array(hdr.n_valid, 2 * HTAB_HPTE_BYTES, GFP_KERNEL_ACCOUNT);
 	if (!hptes)
 		return -ENOMEM;
 	ret = -EFAULT;
 	if (copy_from_user(hptes, ubuf + HTAB_HEADER_BYTES, bytes - HTAB_HEADER_BYTES))
 		goto out;
 	for (k = 0; k < hdr.n_valid; k++) {
-		ret = htab_check_hpte(kvm, be64_to_cpu(hptes[2 * k]),
-				      be64_to_cpu(hptes[2 * k + 1]));
+		u64 v = be64_to_cpu(hptes[2 * k]);
+
+		ret = htab_check_hpte(kvm, v, be64_to_cpu(hptes[2 * k + 1]));
 		if (ret)
 			goto out;
+		if (is_vrma_hpte(v))
+			vrma_k = k;
 	}
-
-	for (k = 0; k < hdr.n_valid; k++) {
-		unsigned long i = hdr.index + k, idx_ret;
-		u64 v = be64_to_cpu(hptes[2 * k]);
-		u64 r = be64_to_cpu(hptes[2 * k + 1]);
-
-		htab_clear_hpte(kvm, i);
-		hret = kvmppc_virtmode_do_h_enter(kvm, H_EXACT, i, v, r, &idx_ret);
-		if (hret != H_SUCCESS) {
-			/* Checked above: only a host-side limit gets here. */
-			pr_warn_ratelimited("KVM: HPT fd: HPTE %lu (v %llx r %llx) refused: %ld\n",
-					    i, v, r, hret);
-			ret = -EINVAL;
-			goto out;
-		}
-		if (is_vrma_hpte(v)) {
-			htab_set_vrma(kvm, v, r);
-			*vrma = true;
-		}
+	ret = htab_enter_hptes(kvm, hdr.index, hptes, hptes + 2 * hdr.n_valid, hdr.n_valid);
+	if (ret)
+		goto out;
+	if (vrma_k >= 0) {
+		htab_set_vrma(kvm, be64_to_cpu(hptes[2 * vrma_k]),
+			      be64_to_cpu(hptes[2 * vrma_k + 1]));
+		*vrma = true;
 	}
 	kvfree(hptes);
 invalidate:
-	for (k = 0; k < hdr.n_invalid; k++)
+	for (k = 0; k < hdr.n_invalid; k++) {
 		htab_clear_hpte(kvm, hdr.index + hdr.n_valid + k);
+		if (!(k % SZ_1K))
+			cond_resched();
+	}
 	return bytes;
 out:
 	kvfree(hptes);
@@ -463,6 +553,7 @@ static ssize_t kvm_htab_fd_write(struct file *file, const char __user *buf, size
 	struct kvm *kvm = fd->kvm;
 	bool mmu_was_ready, vrma = false;
 	ssize_t done = 0, ret = 0;
+	int idx;
 
 	mutex_lock(&kvm->arch.mmu_setup_lock);
 	if (kvm_is_radix(kvm) || !kvm->arch.hpt.virt) {
@@ -475,7 +566,9 @@ static ssize_t kvm_htab_fd_write(struct file *file, const char __user *buf, size
 		goto unlock;
 
 	while (done < count) {
+		idx = srcu_read_lock(&kvm->srcu);
 		ret = htab_write_record(kvm, buf + done, count - done, &vrma);
+		srcu_read_unlock(&kvm->srcu, idx);
 		if (ret < 0)
 			break;
 		done += ret;
@@ -484,6 +577,8 @@ static ssize_t kvm_htab_fd_write(struct file *file, const char __user *buf, size
 	/* With the VRMA restored the guest can run as it did; else KVM_RUN sets it up. */
 	if (vrma && cpu_has_feature(CPU_FTR_ARCH_300))
 		kvmppc_setup_partition_table(kvm);
+	/* vcpus read mmu_ready without the lock: the HPT and VRMA first. */
+	smp_wmb();
 	kvm->arch.mmu_ready = mmu_was_ready || vrma;
 unlock:
 	mutex_unlock(&kvm->arch.mmu_setup_lock);

@@ -14,6 +14,7 @@
 
 #define HEADER_BYTES	sizeof(struct kvm_get_htab_header)
 #define HPTE_BYTES	16
+#define VRMA_V		(HPTE_V_1TB_SEG | (VRMA_VSID << (40 - 16)))
 #define RAM_BYTES	(64UL << 20)
 #define HPTE_R_M_SHIM	0x10	/* memory coherence: a bit with no meaning here */
 
@@ -472,11 +473,29 @@ TEST(stale_after_replacement)
 
 /* ---- The ioctl ---- */
 
+/*
+ * Opening a reader raises the interest, then waits for a grace period of
+ * kvm->srcu: hcalls in flight finish, and later ones see the interest and
+ * mark every change, below the start index too.
+ */
+TEST(open_waits_for_hcalls_in_flight)
+{
+	struct kvm *kvm = sim_vm_create(12, RAM_BYTES);
+	int fd = sim_get_htab_fd(kvm, 0, 128);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, kvm->srcu.grace_periods);
+	ASSERT_EQ(1, kvm->interest_at_grace_period);
+	ASSERT_EQ(0, sim_close(fd));
+	sim_vm_destroy(kvm);
+}
+
 TEST(ioctl_errors)
 {
 	struct kvm *kvm = sim_vm_create(12, RAM_BYTES);
 	struct kvm_get_htab_fd ghf = {};
 	long allocs = shim_allocs_live;
+	int fd;
 
 	ASSERT_EQ(-EINVAL, sim_get_htab_fd(kvm, 4, 0));
 	ASSERT_EQ(-EINVAL, sim_get_htab_fd(kvm, 0, 256));
@@ -495,6 +514,11 @@ TEST(ioctl_errors)
 	ASSERT_EQ(allocs, shim_allocs_live);
 	ASSERT_EQ(1, kvm->users);
 	ASSERT_EQ(0, atomic_read(&kvm->arch.hpte_mod_interest));
+
+	/* A write fd ignores start_index. */
+	fd = sim_get_htab_fd(kvm, KVM_GET_HTAB_WRITE, 1ULL << 40);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sim_close(fd));
 
 	/* More than 2^32 entries cannot be indexed by the stream. */
 	kvm->arch.hpt.order = 37;
@@ -558,7 +582,8 @@ static void snapshot(struct kvm *kvm, u64 (*out)[3])
 
 /*
  * Each bad record is refused whole with EINVAL (or EFAULT), nothing of it
- * applied; records before it are applied and counted.
+ * applied; records before it are applied and counted.  A record the host
+ * refuses part-way fails with EIO, undone.
  */
 TEST(write_errors)
 {
@@ -631,14 +656,24 @@ TEST(write_errors)
 	ASSERT_TRUE(sim_guest_view(kvm, 21, &v, &r));
 	ASSERT_EQ(good[1][0], v);
 	ASSERT_FALSE(sim_guest_view(kvm, 30, &v, &r));
+	/* Writing the rest returns the error. */
+	ASSERT_EQ(-EINVAL, sim_write(fd, (u8 *)&rec[0] + len, HEADER_BYTES + HPTE_BYTES));
 
-	/* H_ENTER refusing what passed the checks: a warning, EINVAL. */
-	kvm->h_enter_refuses = true;
-	len = record(&rec[0], 40, 1, 0, good);
-	ASSERT_EQ(-EINVAL, sim_write(fd, &rec[0], len));
+	/*
+	 * H_ENTER refusing what passed the checks (a host-side limit), in the
+	 * middle of a record over valid entries:
+	 *
+	 *   before:  V . . . V        record [0: 3 valid, 2 invalid], entry 1 refused
+	 *   after:   V . . . V        EIO, a warning, the record undone
+	 */
+	snapshot(kvm, before);
+	kvm->h_enter_refused_r = good[1][1];
+	len = record(&rec[0], 0, 3, 2, good);
+	ASSERT_EQ(-EIO, sim_write(fd, &rec[0], len));
+	ASSERT_TRUE(table_equals(kvm, before));
 	ASSERT_EQ(1, shim_warnings);
 	shim_warnings = 0;
-	kvm->h_enter_refuses = false;
+	kvm->h_enter_refused_r = 0;
 
 	/* A running vcpu: EBUSY, and mmu_ready as it was. */
 	atomic_inc(&kvm->arch.vcpus_running);
@@ -659,8 +694,9 @@ TEST(write_errors)
  */
 TEST(write_creates_replaces_removes)
 {
+	/* The kernel's own bits of V (lock, host-absent) are ignored. */
 	const u64 hptes[2][2] = {
-		{ HPTE_V_VALID | 0x5000, 0x20190 },
+		{ HPTE_V_VALID | HPTE_V_HVLOCK | HPTE_V_ABSENT | 0x5000, 0x20190 },
 		{ HPTE_V_VALID | HPTE_V_BOLTED | 0x6000, (1ULL << 40) | 0x3 },
 	};
 	struct kvm *kvm = vm_with_table(12, "V...VVVV");
@@ -677,7 +713,7 @@ TEST(write_creates_replaces_removes)
 	for (i = 0; i < 8; i++)
 		ASSERT_EQ(after[i] == 'V', sim_guest_view(kvm, i, &v, &r)) TH_LOG("HPTE %d", i);
 	ASSERT_TRUE(sim_guest_view(kvm, 0, &v, &r));
-	ASSERT_EQ(hptes[0][0], v);
+	ASSERT_EQ(hptes[0][0] & ~(HPTE_V_HVLOCK | HPTE_V_ABSENT), v);
 	ASSERT_EQ(hptes[0][1], r);
 	ASSERT_TRUE(sim_hpte_present(kvm, 0));		/* RAM */
 	ASSERT_TRUE(sim_guest_view(kvm, 1, &v, &r));
@@ -687,28 +723,44 @@ TEST(write_creates_replaces_removes)
 	sim_vm_destroy(kvm);
 }
 
-/* A VRMA entry sets the VRMA up as the first KVM_RUN would have. */
+/*
+ * A written VRMA entry sets the VRMA up from its base page size: a 16M page
+ * made of 64K base pages is encoded as 64K.  Before ISA v3.00 LPCR[VRMASD]
+ * says it; from v3.00 on the partition-table entry does, and LPCR is left
+ * alone.
+ */
 TEST(write_vrma)
 {
-	const u64 vrma[1][2] = {
-		{ HPTE_V_1TB_SEG | (VRMA_VSID << (40 - 16)) | HPTE_V_BOLTED | HPTE_V_LARGE |
-		  HPTE_V_VALID, 0x1000 | (1UL << 16) | 0x190 },
+	const u64 vrma[2][1][2] = {
+		{ { VRMA_V | HPTE_V_BOLTED | HPTE_V_LARGE | HPTE_V_VALID,
+		    0x1000 | (1UL << 12) | 0x190 } },				/* 64K */
+		{ { VRMA_V | HPTE_V_BOLTED | HPTE_V_LARGE | HPTE_V_VALID,
+		    0x1000000 | (8UL << 12) | 0x190 } },			/* 16M in 64K */
 	};
-	struct kvm *kvm = sim_vm_create(12, RAM_BYTES);
-	int fd = sim_get_htab_fd(kvm, KVM_GET_HTAB_WRITE, 0);
-	struct record3 rec;
-	size_t len = record(&rec, 0, 1, 0, vrma);
+	const u64 senc = SLB_VSID_L | SLB_VSID_LP_01;
+	int isa300, k;
 
-	kvm->arch.mmu_ready = 0;
-	shim_cpu_is_arch_300 = true;
-	ASSERT_EQ((ssize_t)len, sim_write(fd, &rec, len));
-	ASSERT_EQ(1, kvm->arch.mmu_ready);
-	ASSERT_EQ(1, kvm->arch.partition_table_updates);
-	ASSERT_EQ((SLB_VSID_L | SLB_VSID_LP_01) << (LPCR_VRMASD_SH - 4), kvm->arch.lpcr);
-	ASSERT_EQ(SLB_VSID_L | SLB_VSID_LP_01 | SLB_VSID_B_1T |
-		  (VRMA_VSID << SLB_VSID_SHIFT_1T), kvm->arch.vrma_slb_v);
-	ASSERT_EQ(0, sim_close(fd));
-	sim_vm_destroy(kvm);
+	for (isa300 = 0; isa300 < 2; isa300++) {
+		for (k = 0; k < 2; k++) {
+			struct kvm *kvm = sim_vm_create(12, RAM_BYTES);
+			int fd = sim_get_htab_fd(kvm, KVM_GET_HTAB_WRITE, 0);
+			struct record3 rec;
+			size_t len = record(&rec, 0, 1, 0, vrma[k]);
+
+			kvm->arch.mmu_ready = 0;
+			shim_cpu_is_arch_300 = isa300;
+			ASSERT_EQ((ssize_t)len, sim_write(fd, &rec, len));
+			ASSERT_EQ(1, kvm->arch.mmu_ready);
+			ASSERT_EQ(isa300, kvm->arch.partition_table_updates);
+			ASSERT_EQ(isa300 ? 0 : senc << (LPCR_VRMASD_SH - 4), kvm->arch.lpcr)
+				TH_LOG("ISA v3.00 %d, entry %d", isa300, k);
+			ASSERT_EQ(senc | SLB_VSID_B_1T | (VRMA_VSID << SLB_VSID_SHIFT_1T),
+				  kvm->arch.vrma_slb_v) TH_LOG("entry %d", k);
+			ASSERT_EQ(0, sim_close(fd));
+			sim_vm_destroy(kvm);
+		}
+	}
+	shim_cpu_is_arch_300 = false;
 }
 
 /* Closing every fd leaves nothing behind. */

@@ -210,10 +210,9 @@ void model_host_unmap(struct model *m, unsigned long i)
 	bool done = sim_host_unmap(m->kvm, i);
 
 	model_expect(m, "host unmap", i, done, e->valid && e->present);
-	if (!done)
-		return;
-	e->present = false;
-	model_mark(m, i);
+	/* The guest sees the same entry: R/C the hardware set are in e->r already. */
+	if (done)
+		e->present = false;
 }
 
 void model_host_fault_in(struct model *m, unsigned long i)

@@ -89,18 +89,27 @@ static unsigned long sim_lock(struct kvm *kvm, unsigned long i)
 	return be64_to_cpu(hptep[0]) & ~HPTE_V_HVLOCK;
 }
 
+/* A guest's hcalls run under kvm->srcu, as in the kernel's guest entry. */
 long sim_h_enter(struct kvm *kvm, unsigned long i, u64 v, u64 r)
 {
+	int srcu_idx = srcu_read_lock(&kvm->srcu);
 	unsigned long idx;
+	long ret;
 
-	return kvmppc_virtmode_do_h_enter(kvm, H_EXACT, i, v, r, &idx);
+	ret = kvmppc_virtmode_do_h_enter(kvm, H_EXACT, i, v, r, &idx);
+	srcu_read_unlock(&kvm->srcu, srcu_idx);
+	return ret;
 }
 
 long sim_h_remove(struct kvm *kvm, unsigned long i)
 {
+	int srcu_idx = srcu_read_lock(&kvm->srcu);
 	unsigned long old[2];
+	long ret;
 
-	return kvmppc_do_h_remove(kvm, 0, i, 0, old);
+	ret = kvmppc_do_h_remove(kvm, 0, i, 0, old);
+	srcu_read_unlock(&kvm->srcu, srcu_idx);
+	return ret;
 }
 
 /*
@@ -148,14 +157,18 @@ bool sim_host_unmap(struct kvm *kvm, unsigned long i)
 {
 	__be64 *hptep = sim_hptep(kvm, i);
 	struct revmap_entry *rev = &kvm->arch.hpt.rev[i];
-	unsigned long v = sim_lock(kvm, i);
+	unsigned long v = sim_lock(kvm, i), rc;
 
 	if (!(v & HPTE_V_VALID)) {
 		unlock_hpte(hptep, v);
 		return false;
 	}
-	rev->guest_rpte |= be64_to_cpu(hptep[1]) & (HPTE_R_R | HPTE_R_C);
-	kvmppc_hpte_note_change(kvm, i);
+	/* As kvmppc_unmap_hpte(): a change only if R/C were new to the guest view. */
+	rc = be64_to_cpu(hptep[1]) & (HPTE_R_R | HPTE_R_C) & ~rev->guest_rpte;
+	if (rc) {
+		rev->guest_rpte |= rc;
+		kvmppc_hpte_note_change(kvm, i);
+	}
 	unlock_hpte(hptep, (v & ~HPTE_V_VALID) | HPTE_V_ABSENT);
 	return true;
 }

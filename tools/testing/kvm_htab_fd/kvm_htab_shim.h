@@ -56,6 +56,7 @@ typedef u64 gfn_t;
 
 #define U16_MAX		((u16)~0U)
 #define U32_MAX		((u32)~0U)
+#define SZ_1K		0x400
 #define SZ_4K		0x1000
 #define SZ_64K		0x10000
 
@@ -239,6 +240,7 @@ void shim_cpu_relax(void);
 
 struct srcu_struct {
 	int readers;
+	unsigned long grace_periods;
 };
 
 static inline int srcu_read_lock(struct srcu_struct *srcu)
@@ -251,6 +253,9 @@ static inline void srcu_read_unlock(struct srcu_struct *srcu, int idx)
 	srcu->readers--;
 }
 
+/* Custom, in shim.c: counts grace periods and records the kvm's interest. */
+void synchronize_srcu_expedited(struct srcu_struct *srcu);
+
 /* Custom: counted, and printed so that a failing test shows them. */
 extern int shim_warnings;
 #define pr_warn_ratelimited(fmt, ...) \
@@ -260,6 +265,7 @@ extern int shim_warnings;
 
 #define GFP_KERNEL		0
 #define GFP_KERNEL_ACCOUNT	0
+#define __GFP_ZERO		1u
 typedef unsigned int gfp_t;
 
 void *shim_alloc(size_t size, bool zero, bool vmalloc);
@@ -295,6 +301,11 @@ static inline void *kvcalloc(size_t n, size_t size, gfp_t gfp)
 static inline void *vzalloc(size_t size)
 {
 	return shim_alloc(size, true, true);
+}
+
+static inline void *__vmalloc(size_t size, gfp_t gfp)
+{
+	return shim_alloc(size, gfp & __GFP_ZERO, true);
 }
 
 #define kfree(p)	shim_free(p)
@@ -453,8 +464,10 @@ struct kvm {
 	/* Shim only: guest memory as memslots, in guest page frames. */
 	struct kvm_memory_slot memslots[SHIM_MAX_MEMSLOTS];
 	int nr_memslots;
-	/* Shim only: make H_ENTER refuse, as a host-side limit would. */
-	bool h_enter_refuses;
+	/* Shim only: H_ENTER refuses an entry with this R, as a host-side limit would (0: none). */
+	u64 h_enter_refused_r;
+	/* Shim only: hpte_mod_interest when the last SRCU grace period ended. */
+	int interest_at_grace_period;
 };
 
 static inline bool kvm_is_radix(struct kvm *kvm)
@@ -532,6 +545,11 @@ static inline int kvmppc_hpte_page_shifts(unsigned long h, unsigned long l)
 		break;
 	}
 	return 0;
+}
+
+static inline int kvmppc_hpte_base_page_shift(unsigned long h, unsigned long l)
+{
+	return kvmppc_hpte_page_shifts(h, l) & 0xff;
 }
 
 static inline unsigned long kvmppc_actual_pgsz(unsigned long v, unsigned long r)

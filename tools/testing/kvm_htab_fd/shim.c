@@ -215,6 +215,16 @@ int shim_open_files(void)
 
 /* ---- KVM ---- */
 
+void synchronize_srcu_expedited(struct srcu_struct *srcu)
+{
+	struct kvm *kvm = container_of(srcu, struct kvm, srcu);
+
+	/* One thread: no reader can be inside while it waits. */
+	SHIM_FATAL_IF(srcu->readers);
+	srcu->grace_periods++;
+	kvm->interest_at_grace_period = atomic_read(&kvm->arch.hpte_mod_interest);
+}
+
 struct kvm_memory_slot *gfn_to_memslot(struct kvm *kvm, gfn_t gfn)
 {
 	int k;
@@ -262,10 +272,13 @@ long kvmppc_virtmode_do_h_enter(struct kvm *kvm, unsigned long flags, long pte_i
 	unsigned long v, hr;
 
 	SHIM_FATAL_IF(!(flags & H_EXACT));	/* all the HPT fd and the tests use */
+	/* It walks the memslot's reverse map: the memslot must stay. */
+	SHIM_FATAL_IF(!kvm->srcu.readers);
 	if (pte_index < 0 || pte_index >= (long)kvmppc_hpt_npte(&kvm->arch.hpt))
 		return H_PARAMETER;
 	pteh &= ~(HPTE_V_HVLOCK | HPTE_V_ABSENT);
-	if (!(pteh & HPTE_V_VALID) || !kvmppc_actual_pgsz(pteh, ptel) || kvm->h_enter_refuses)
+	if (!(pteh & HPTE_V_VALID) || !kvmppc_actual_pgsz(pteh, ptel) ||
+	    (kvm->h_enter_refused_r && ptel == kvm->h_enter_refused_r))
 		return H_PARAMETER;
 
 	hptep = (__be64 *)(kvm->arch.hpt.virt + (pte_index << 4));
@@ -297,6 +310,7 @@ long kvmppc_do_h_remove(struct kvm *kvm, unsigned long flags, unsigned long pte_
 	struct revmap_entry *rev;
 	unsigned long v, hr;
 
+	SHIM_FATAL_IF(!kvm->srcu.readers);	/* as for H_ENTER */
 	if (pte_index >= kvmppc_hpt_npte(&kvm->arch.hpt))
 		return H_PARAMETER;
 	hptep = (__be64 *)(kvm->arch.hpt.virt + (pte_index << 4));

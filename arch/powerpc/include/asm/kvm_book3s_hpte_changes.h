@@ -78,7 +78,7 @@ void kvmppc_hpte_changes_sweep_rc(struct kvm *kvm);
 void kvmppc_hpte_changes_note_for_others(struct kvm *kvm,
 					 struct kvmppc_hpte_changes_reader *reader,
 					 unsigned long index);
-void kvmppc_hpte_changes_consume(struct kvmppc_hpte_changes_reader *reader,
+void kvmppc_hpte_changes_consume(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
 				 unsigned long index, unsigned long n);
 
 #endif /* CONFIG_KVM_BOOK3S_HV_POSSIBLE */

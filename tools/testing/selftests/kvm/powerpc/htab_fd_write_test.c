@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <endian.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "htab.h"
@@ -301,6 +302,140 @@ TEST(bad_records)
 	ASSERT_EQ(after.hpte[100].v, v);
 	ASSERT_EQ(after.hpte[100].r, r);
 	ASSERT_EQ(after.hpte[101].v, 0);
+	htab_mirror_free(&after);
+
+	close(fd);
+	htab_mirror_free(&before);
+	stream_free(&s);
+	kvm_vm_free(vm);
+}
+
+#define PPC_FEATURE2_ARCH_3_00	0x00800000
+#define LPCR_VRMASD_SH		47
+#define LPCR_VRMASD		(0x1fULL << LPCR_VRMASD_SH)
+#define SLB_VSID_L		0x100ULL
+#define SLB_VSID_LP_01		0x010ULL
+
+/* The VRMA entry's base page size, as the SLB (and LPCR[VRMASD]) encode it. */
+static uint64_t vrma_slb_pgsize_encoding(const struct htab_mirror *m)
+{
+	uint64_t i;
+
+	for (i = 0; i < m->npte; i++) {
+		uint64_t v = m->hpte[i].v, r = m->hpte[i].r;
+
+		if (!(v & HPTE_V_VALID) || !hpte_is_vrma(v))
+			continue;
+		if (!(v & HPTE_V_LARGE))
+			return 0;				/* 4K */
+		/* R bits 12-15: 0b0001 is a 64K base page, 0 a 16M one. */
+		return (r >> 12 & 0xf) == 1 ? SLB_VSID_L | SLB_VSID_LP_01 : SLB_VSID_L;
+	}
+	TEST_FAIL("no VRMA entry in the stream");
+	return 0;
+}
+
+/*
+ * A restored VRMA entry sets the VRMA up as the first KVM_RUN would: before
+ * ISA v3.00, LPCR[VRMASD] says the VRMA's base page size; from v3.00 on the
+ * page size lives in the partition-table entry and LPCR stays as it was.
+ */
+TEST(restored_vrma_lpcr)
+{
+	bool isa300 = getauxval(AT_HWCAP2) & PPC_FEATURE2_ARCH_3_00;
+	uint64_t before, after, want;
+	struct htab_mirror src_hpt;
+	struct kvm_vcpu *dst_vcpu;
+	struct kvm_vm *src, *dst;
+	struct stream s;
+	int fd;
+
+	src = make_source(&s, &src_hpt);
+	dst = vm_create_with_one_vcpu(&dst_vcpu, guest_check_entries);
+	vcpu_get_reg(dst_vcpu, KVM_REG_PPC_LPCR_64, &before);
+	fd = vm_htab_fd(dst, KVM_GET_HTAB_WRITE, 0);
+	ASSERT_EQ(write(fd, s.buf, s.len), s.len);
+	close(fd);
+	vcpu_get_reg(dst_vcpu, KVM_REG_PPC_LPCR_64, &after);
+
+	want = isa300 ? before : (before & ~LPCR_VRMASD) |
+		vrma_slb_pgsize_encoding(&src_hpt) >> 4 << LPCR_VRMASD_SH;
+	ASSERT_EQ(after, want) TH_LOG("ISA v3.00: %d, LPCR before 0x%lx", isa300, before);
+	run_restored_guest(dst, dst_vcpu);
+
+	htab_mirror_free(&src_hpt);
+	stream_free(&s);
+	kvm_vm_free(dst);
+	kvm_vm_free(src);
+}
+
+#define HOST_REFUSED_GPA	0x10000000ULL	/* 256M, in a 16M memslot of its own */
+#define HOST_REFUSED_SLOT	1
+
+/*
+ * An entry the host cannot back, though well formed: a 16M page on 16M of
+ * guest RAM the host backs with smaller pages (it touched them all, so H_ENTER
+ * finds them).  Only H_ENTER itself can tell.
+ */
+static struct kvm_vm *make_source_with_small_host_pages(struct stream *s, struct htab_mirror *m)
+{
+	struct kvm_vm *vm = make_source(s, m);
+	uint64_t size = 16ULL << 20;
+
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, HOST_REFUSED_GPA,
+				    HOST_REFUSED_SLOT, size / vm->page_size, 0);
+	memset(addr_gpa2hva(vm, HOST_REFUSED_GPA), 0x5a, size);
+	return vm;
+}
+
+/*
+ *   slots:   index: a valid entry   index + 1: whatever is there
+ *   record:  [ good 4K entry      | 16M entry the host refuses ]
+ *
+ * A record is all or nothing: the host's refusal of its second entry leaves
+ * both slots as they were, and the write fails with EIO (not EINVAL: the
+ * record is well formed).  A good record before it in the same write() is
+ * applied, and the count says where the write stopped.
+ */
+TEST(host_refusal_applies_nothing)
+{
+	uint64_t v16m = HPTE_V_1TB_SEG | 0x4000ULL << HPTE_V_AVPN_SHIFT | HPTE_V_LARGE |
+			HPTE_V_VALID;
+	uint64_t r16m = HOST_REFUSED_GPA | HPTE_R_M | 2;
+	struct htab_mirror before, after;
+	struct record rec, two[2];
+	uint64_t index, other;
+	struct kvm_vm *vm;
+	struct stream s;
+	size_t len;
+	int fd;
+
+	vm = make_source_with_small_host_pages(&s, &before);
+	/* A valid entry to overwrite, and another valid entry elsewhere. */
+	index = entry_ptex[0];
+	ASSERT_TRUE(before.hpte[index].v & HPTE_V_VALID);
+	other = entry_ptex[1];
+	fd = vm_htab_fd(vm, KVM_GET_HTAB_WRITE, 0);
+
+	len = record(&rec, index, 2, 0, entry_v(40), entry_r(40));
+	rec.hpte[2] = htobe64(v16m);
+	rec.hpte[3] = htobe64(r16m);
+	errno = 0;
+	ASSERT_EQ(write(fd, &rec, len), -1);
+	ASSERT_EQ(errno, EIO);
+	read_hpt(vm, &after);
+	check_same_hpt(&before, &after);
+	htab_mirror_free(&after);
+
+	/* Good, then refused: the good one alone, and its length returned. */
+	len = record(&two[0], other, 1, 0, entry_v(41), entry_r(41));
+	record((struct record *)((uint8_t *)&two[0] + len), index, 1, 0, v16m, r16m);
+	ASSERT_EQ(write(fd, two, len + sizeof(rec.hdr) + HPTE_SIZE), len);
+	read_hpt(vm, &after);
+	ASSERT_EQ(after.hpte[other].v, entry_v(41));
+	ASSERT_EQ(after.hpte[other].r, entry_r(41));
+	ASSERT_EQ(after.hpte[index].v, before.hpte[index].v);
+	ASSERT_EQ(after.hpte[index].r, before.hpte[index].r);
 	htab_mirror_free(&after);
 
 	close(fd);
