@@ -30,7 +30,7 @@ int kvmppc_hpte_changes_alloc(struct kvm_hpt_info *info)
 
 	/*
 	 * vmalloc, not kvmalloc: real mode reaches these through the vmap.
-	 * Charged to the VM's creator, as the HPT's reverse map is not.
+	 * Charged to the memory cgroup of the task allocating the HPT.
 	 */
 	info->changed = __vmalloc(BITS_TO_LONGS(npte) * sizeof(long),
 				  GFP_KERNEL_ACCOUNT | __GFP_ZERO);
@@ -100,13 +100,16 @@ int kvmppc_hpte_changes_add_reader(struct kvm *kvm,
 	reader->hpt_generation = kvm->arch.hpt_generation;
 
 	/*
-	 * Hcalls (inside the guest entry's kvm->srcu read section) and MMU
-	 * notifiers change HPTEs under kvm->srcu, HPT fd writes under
-	 * mmu_setup_lock: once the grace period is over, they see the interest
-	 * and mark every change, below the start index too.
+	 * Hcalls and MMU notifiers change HPTEs under kvm->srcu, HPT fd writes
+	 * under mmu_setup_lock: once a grace period is over, they see the
+	 * interest and mark every change, below the start index too.  (Two
+	 * paths only fold R/C outside kvm->srcu, KVM_GET_DIRTY_LOG and memslot
+	 * flushes; a fold racing an open may go unmarked below its start index.)
+	 * With a reader open already, that grace period is behind us: opened
+	 * under this lock, it waited for one or relied on an earlier reader.
 	 */
-	atomic_inc(&kvm->arch.hpte_mod_interest);
-	synchronize_srcu_expedited(&kvm->srcu);
+	if (atomic_inc_return(&kvm->arch.hpte_mod_interest) == 1)
+		synchronize_srcu_expedited(&kvm->srcu);
 
 	/*
 	 * What changed before this reader existed goes to the others only:

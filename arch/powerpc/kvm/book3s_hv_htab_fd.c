@@ -196,9 +196,10 @@ static bool htab_wanted(struct kvm_htab_fd *fd, unsigned long i)
 /*
  * Fill one record starting at HPTE @i with the run of valid entries there,
  * then the run of invalid ones, stopping before @end, at an entry this read
- * does not return, at a full run or a full buffer.  Each entry is read once
- * only: a running guest may change it between two reads.  Returns the index
- * after the record.
+ * does not return, at a full run or a full buffer.  What decides the
+ * record is read once only (a running guest may change an entry between two
+ * reads): the entry that ends a run is read again, locked, by the next
+ * record.  Returns the index after the record.
  */
 static unsigned long htab_fill_record(struct kvm_htab_fd *fd, struct htab_out *out,
 				      struct kvm_get_htab_header *hdr,
@@ -335,6 +336,7 @@ static ssize_t kvm_htab_fd_read(struct file *file, char __user *buf, size_t coun
 		done += out.len;
 		if (first_pass && !fd->first_pass)
 			break;
+		cond_resched();
 	}
 unlock:
 	mutex_unlock(&kvm->arch.mmu_setup_lock);
@@ -466,20 +468,61 @@ static int htab_enter_hptes(struct kvm *kvm, unsigned long index, __be64 *hptes,
 }
 
 /*
+ * Check the @n entries of @hptes and apply them at HPTEs [@index, @index + @n),
+ * then make the @n_invalid after them invalid.  All or nothing, under
+ * kvm->srcu from the check to the last H_ENTER.
+ */
+static int htab_apply_record(struct kvm *kvm, unsigned long index, __be64 *hptes,
+			     unsigned long n, unsigned long n_invalid, bool *vrma)
+{
+	long vrma_k = -1;
+	unsigned long k;
+	int ret = 0, idx;
+
+	idx = srcu_read_lock(&kvm->srcu);
+	for (k = 0; k < n; k++) {
+		u64 v = be64_to_cpu(hptes[2 * k]);
+
+		ret = htab_check_hpte(kvm, v, be64_to_cpu(hptes[2 * k + 1]));
+		if (ret)
+			goto out;
+		if (is_vrma_hpte(v))
+			vrma_k = k;
+	}
+	if (n) {
+		ret = htab_enter_hptes(kvm, index, hptes, hptes + 2 * n, n);
+		if (ret)
+			goto out;
+	}
+	if (vrma_k >= 0) {
+		htab_set_vrma(kvm, be64_to_cpu(hptes[2 * vrma_k]),
+			      be64_to_cpu(hptes[2 * vrma_k + 1]));
+		*vrma = true;
+	}
+	for (k = 0; k < n_invalid; k++) {
+		htab_clear_hpte(kvm, index + n + k);
+		if (!((k + 1) % SZ_1K))
+			cond_resched();
+	}
+out:
+	srcu_read_unlock(&kvm->srcu, idx);
+	return ret;
+}
+
+/*
  * Apply one record of at most @len bytes at @ubuf, all or nothing: it is
- * checked whole before the HPT is touched, and undone if the host refuses
- * one of its entries.  Returns the bytes it took, or an error.  Under
- * kvm->srcu.
+ * copied in first (no fault under kvm->srcu), checked whole before the HPT
+ * is touched, and undone if the host refuses one of its entries.  Returns
+ * the bytes it took, or an error.
  */
 static ssize_t htab_write_record(struct kvm *kvm, const char __user *ubuf, size_t len,
 				 bool *vrma)
 {
 	unsigned long npte = kvmppc_hpt_npte(&kvm->arch.hpt);
 	struct kvm_get_htab_header hdr;
-	size_t bytes, k;
-	__be64 *hptes;
+	__be64 *hptes = NULL;
+	size_t bytes;
 	int ret;
-	long vrma_k = -1;
 
 	if (len < HTAB_HEADER_BYTES)
 		return -EINVAL;
@@ -490,44 +533,20 @@ static ssize_t htab_write_record(struct kvm *kvm, const char __user *ubuf, size_
 	bytes = HTAB_HEADER_BYTES + (size_t)hdr.n_valid * HTAB_HPTE_BYTES;
 	if (len < bytes)
 		return -EINVAL;
-	if (!hdr.n_valid)
-		goto invalidate;
 
-	/* The record's entries, then room to keep the ones they replace. */
-	hptes = kvmalloc_array(hdr.n_valid, 2 * HTAB_HPTE_BYTES, GFP_KERNEL_ACCOUNT);
-	if (!hptes)
-		return -ENOMEM;
-	ret = -EFAULT;
-	if (copy_from_user(hptes, ubuf + HTAB_HEADER_BYTES, bytes - HTAB_HEADER_BYTES))
-		goto out;
-	for (k = 0; k < hdr.n_valid; k++) {
-		u64 v = be64_to_cpu(hptes[2 * k]);
-
-		ret = htab_check_hpte(kvm, v, be64_to_cpu(hptes[2 * k + 1]));
-		if (ret)
-			goto out;
-		if (is_vrma_hpte(v))
-			vrma_k = k;
+	if (hdr.n_valid) {
+		/* The record's entries, then room to keep the ones they replace. */
+		hptes = kvmalloc_array(hdr.n_valid, 2 * HTAB_HPTE_BYTES, GFP_KERNEL_ACCOUNT);
+		if (!hptes)
+			return -ENOMEM;
+		if (copy_from_user(hptes, ubuf + HTAB_HEADER_BYTES, bytes - HTAB_HEADER_BYTES)) {
+			kvfree(hptes);
+			return -EFAULT;
+		}
 	}
-	ret = htab_enter_hptes(kvm, hdr.index, hptes, hptes + 2 * hdr.n_valid, hdr.n_valid);
-	if (ret)
-		goto out;
-	if (vrma_k >= 0) {
-		htab_set_vrma(kvm, be64_to_cpu(hptes[2 * vrma_k]),
-			      be64_to_cpu(hptes[2 * vrma_k + 1]));
-		*vrma = true;
-	}
+	ret = htab_apply_record(kvm, hdr.index, hptes, hdr.n_valid, hdr.n_invalid, vrma);
 	kvfree(hptes);
-invalidate:
-	for (k = 0; k < hdr.n_invalid; k++) {
-		htab_clear_hpte(kvm, hdr.index + hdr.n_valid + k);
-		if (!(k % SZ_1K))
-			cond_resched();
-	}
-	return bytes;
-out:
-	kvfree(hptes);
-	return ret;
+	return ret ? ret : bytes;
 }
 
 /*
@@ -553,7 +572,6 @@ static ssize_t kvm_htab_fd_write(struct file *file, const char __user *buf, size
 	struct kvm *kvm = fd->kvm;
 	bool mmu_was_ready, vrma = false;
 	ssize_t done = 0, ret = 0;
-	int idx;
 
 	mutex_lock(&kvm->arch.mmu_setup_lock);
 	if (kvm_is_radix(kvm) || !kvm->arch.hpt.virt) {
@@ -566,12 +584,11 @@ static ssize_t kvm_htab_fd_write(struct file *file, const char __user *buf, size
 		goto unlock;
 
 	while (done < count) {
-		idx = srcu_read_lock(&kvm->srcu);
 		ret = htab_write_record(kvm, buf + done, count - done, &vrma);
-		srcu_read_unlock(&kvm->srcu, idx);
 		if (ret < 0)
 			break;
 		done += ret;
+		cond_resched();
 	}
 
 	/* With the VRMA restored the guest can run as it did; else KVM_RUN sets it up. */

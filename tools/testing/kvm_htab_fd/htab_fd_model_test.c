@@ -474,18 +474,27 @@ TEST(stale_after_replacement)
 /* ---- The ioctl ---- */
 
 /*
- * Opening a reader raises the interest, then waits for a grace period of
- * kvm->srcu: hcalls in flight finish, and later ones see the interest and
- * mark every change, below the start index too.
+ * Opening the first reader raises the interest, then waits for a grace
+ * period of kvm->srcu: hcalls in flight finish, and later ones see the
+ * interest and mark every change, below the start index too.  Readers
+ * opened while one is open need not wait (QEMU's debug reads during a
+ * migration); once all are closed, the next one waits again.
  */
 TEST(open_waits_for_hcalls_in_flight)
 {
 	struct kvm *kvm = sim_vm_create(12, RAM_BYTES);
-	int fd = sim_get_htab_fd(kvm, 0, 128);
+	int fd = sim_get_htab_fd(kvm, 0, 128), fd2;
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(1, kvm->srcu.grace_periods);
 	ASSERT_EQ(1, kvm->interest_at_grace_period);
+	fd2 = sim_get_htab_fd(kvm, 0, 0);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(1, kvm->srcu.grace_periods);
+	ASSERT_EQ(0, sim_close(fd2));
+	ASSERT_EQ(0, sim_close(fd));
+	fd = sim_get_htab_fd(kvm, 0, 0);
+	ASSERT_EQ(2, kvm->srcu.grace_periods);
 	ASSERT_EQ(0, sim_close(fd));
 	sim_vm_destroy(kvm);
 }

@@ -200,6 +200,11 @@ static inline void atomic_inc(atomic_t *v)
 	v->counter++;
 }
 
+static inline int atomic_inc_return(atomic_t *v)
+{
+	return ++v->counter;
+}
+
 static inline void atomic_dec(atomic_t *v)
 {
 	v->counter--;

@@ -3,8 +3,9 @@
  * Which HPTEs of an HV guest's hashed page table changed, for the readers of
  * KVM_PPC_GET_HTAB_FD.
  *
- * Every path that changes an HPTE as the guest sees it (hcalls, R/C
- * harvesting, host invalidation, the HPT fd's own writes) calls
+ * Every path that changes an HPTE as the guest sees it (hcalls, R/C bits
+ * harvested by aging, dirty logging or a host unmap, the HPT fd's own
+ * writes) calls
  * kvmppc_hpte_note_change() with the HPTE locked; a reader that folds R/C
  * into an entry it is returning tells only the others.  That sets the entry's bit
  * in its HPT's @changed map and the bit of that map's word in

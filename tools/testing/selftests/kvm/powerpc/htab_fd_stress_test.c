@@ -5,12 +5,14 @@
  * memslot add/delete, vcpu creation, HPT resize and reallocation, while a
  * guest churns its HPT.  Here every call must end as api.rst says, every
  * thread must get somewhere and, once the racing stops, no stream may have
- * lost a change.  What the kernel reports (lockdep, KASAN, WARN) the
- * runner finds on the console.
+ * lost a change.  Nor may the kernel have reported anything: a WARN or a
+ * KASAN report taints it, a lockdep report switches lockdep off (the runner
+ * also watches the console).
  */
 #include <endian.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -26,6 +28,7 @@
 #define STRESS_SECONDS		5
 /* Resize-and-reallocate cycles at most, waiting for the readers to progress. */
 #define MAX_REPLACE_CYCLES	64
+#define MAX_EXTRA_SECONDS	15
 
 /* QEMU's reads: migration passes, and debug reads of one PTEG's 8 HPTEs. */
 #define MIGRATION_BUFSIZE	2048
@@ -337,6 +340,43 @@ static void check_readers_progressed(struct stress *s, const char *phase)
 	s->toggles = 0;
 }
 
+#define TAINT_BAD_PAGE	BIT(5)		/* KASAN reports set it */
+#define TAINT_WARN	BIT(9)
+
+/* What the kernel says of itself: its taint, and whether lockdep is still on. */
+struct kernel_state {
+	unsigned long taint;
+	int debug_locks;	/* -1: no lockdep */
+};
+
+static struct kernel_state kernel_state(void)
+{
+	struct kernel_state ks = { .debug_locks = -1 };
+	char line[128];
+	FILE *f;
+
+	f = fopen("/proc/sys/kernel/tainted", "r");
+	TEST_ASSERT(f && fscanf(f, "%lu", &ks.taint) == 1, "reading /proc/sys/kernel/tainted");
+	fclose(f);
+	f = fopen("/proc/lockdep_stats", "r");
+	while (f && fgets(line, sizeof(line), f))
+		sscanf(line, " debug_locks: %d", &ks.debug_locks);
+	if (f)
+		fclose(f);
+	return ks;
+}
+
+/* Nothing the kernel reports on its own since @before: no WARN, KASAN or lockdep report. */
+static void check_kernel_quiet(struct kernel_state before)
+{
+	struct kernel_state now = kernel_state();
+
+	TEST_ASSERT(!(now.taint & ~before.taint & (TAINT_BAD_PAGE | TAINT_WARN)),
+		    "the kernel reported trouble: taint 0x%lx, was 0x%lx", now.taint, before.taint);
+	TEST_ASSERT(now.debug_locks == before.debug_locks,
+		    "lockdep switched itself off: it reported something");
+}
+
 /*
  * First with the guest churning (the HPT stays: no read may fail, and the
  * stream must end up as the guest's table), then with the guest stopped and
@@ -351,6 +391,7 @@ TEST(readers_race_memslots_and_reallocation)
 	char buf[MIGRATION_BUFSIZE];
 	struct stress s;
 	double end;
+	struct kernel_state ks = kernel_state();
 
 	stress_init(&s, vm_create_with_one_vcpu(&churn, guest_hpte_churn));
 	idle = vm_vcpu_add(s.vm, 1, guest_idle);
@@ -382,7 +423,7 @@ TEST(readers_race_memslots_and_reallocation)
 	start_readers(&s);
 	end = monotonic_seconds() + STRESS_SECONDS / 2.0;
 	while ((monotonic_seconds() < end || !readers_progressed(&s)) &&
-	       cycles < MAX_REPLACE_CYCLES)
+	       cycles < MAX_REPLACE_CYCLES && monotonic_seconds() < end + MAX_EXTRA_SECONDS)
 		order = replace_hpt(s.vm, idle, order, cycles++ % 2);
 	stress_stop(&s);
 	pr_info("%lu resize and reallocation cycles\n", cycles);
@@ -404,6 +445,7 @@ TEST(readers_race_memslots_and_reallocation)
 	}
 	TEST_ASSERT_EQ(nr_valid, memslot2region(s.vm, 0)->region.memory_size / getpagesize());
 	stress_free(&s);
+	check_kernel_quiet(ks);
 }
 
 /* A writer of the HPT fd, and what it last wrote to each of its HPTEs. */
@@ -489,6 +531,7 @@ TEST(writers_race_memslots)
 	struct stress s;
 	double end;
 	int w, j;
+	struct kernel_state ks = kernel_state();
 
 	stress_init(&s, vm_create_with_one_vcpu(&vcpu, guest_idle));
 	htab_mirror_init(&s.sent, hpt_npte(HPT_ORDER_DEFAULT));
@@ -529,6 +572,7 @@ TEST(writers_race_memslots)
 		close(writers[w].fd);
 	}
 	stress_free(&s);
+	check_kernel_quiet(ks);
 }
 
 /*
@@ -543,6 +587,7 @@ TEST(vcpu_creation_races_open)
 	uint64_t rounds = 0, opens = 0, reallocs = 0, toggles = 0;
 	double end = monotonic_seconds() + STRESS_SECONDS;
 	struct stress s;
+	struct kernel_state ks = kernel_state();
 
 	do {
 		stress_init(&s, vm_create(nr_vcpus));
@@ -564,6 +609,7 @@ TEST(vcpu_creation_races_open)
 	pr_info("%lu VMs of %d vcpus: %lu opens, %lu reallocations, %lu memslot toggles\n",
 		rounds, nr_vcpus, opens, reallocs, toggles);
 	TEST_ASSERT(opens && reallocs && toggles, "a thread made no progress");
+	check_kernel_quiet(ks);
 }
 
 int main(int argc, char *argv[])
