@@ -274,6 +274,10 @@ KVM_ONE_VCPU_TEST(htab_fd, fd_access_mode, guest_code)
 	TEST_ASSERT(fcntl(fd, F_GETFD) & FD_CLOEXEC, "read fd is not close-on-exec");
 	TEST_ASSERT(write(fd, buf, sizeof(buf)) == -1 && errno == EBADF,
 		    "write() on a read fd: expected EBADF");
+	/* lseek() is ignored: the first pass still starts at start_index. */
+	TEST_ASSERT_EQ(lseek(fd, 4096, SEEK_SET), 0);
+	TEST_ASSERT(read(fd, buf, sizeof(buf)) > 0, "read after lseek: %s", strerror(errno));
+	TEST_ASSERT_EQ(((struct kvm_get_htab_header *)buf)->index, 0);
 	close(fd);
 
 	fd = vm_htab_fd(vcpu->vm, KVM_GET_HTAB_WRITE, 0);
@@ -283,6 +287,28 @@ KVM_ONE_VCPU_TEST(htab_fd, fd_access_mode, guest_code)
 	TEST_ASSERT(read(fd, buf, sizeof(buf)) == -1 && errno == EBADF,
 		    "read() on a write fd: expected EBADF");
 	close(fd);
+}
+
+/* An open fd keeps the VM alive: it reads the HPT after every other fd closed. */
+TEST(fd_keeps_vm_alive)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	struct htab_mirror m;
+	uint64_t i, valid = 0;
+	int fd;
+
+	vcpu_run_to_sync(vcpu, 1);
+	fd = vm_htab_fd(vm, 0, 0);
+	kvm_vm_free(vm);
+
+	htab_mirror_init(&m, hpt_npte(HPT_ORDER_DEFAULT));
+	htab_read_until_empty(fd, READ_BUFSIZE, &m, NULL);
+	for (i = 0; i < m.npte; i++)
+		valid += !!m.hpte[i].v;
+	TEST_ASSERT(valid, "no valid HPTE read after the VM's own fds closed");
+	close(fd);
+	htab_mirror_free(&m);
 }
 
 KVM_ONE_VCPU_TEST(htab_fd, unknown_flags, guest_code)
