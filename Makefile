@@ -105,7 +105,8 @@ series-check: tree
 	@scripts/series-check.sh
 
 clean:
-	rm -rf build/obj build/initramfs build/initramfs.cpio.gz build/logs build/series
+	rm -rf build/obj build/initramfs build/initramfs.cpio.gz build/logs build/series \
+		build/series-check
 
 distclean:
 	git -C build/linux worktree remove --force ../linux-base 2>/dev/null || true
