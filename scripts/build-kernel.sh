@@ -31,16 +31,7 @@ mkdir -p "$obj"
 sum=$(cat "${fragments[@]}" | sha1sum)
 if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.fragments" 2>/dev/null)" != "$sum" ]; then
 	echo "kernel[$variant]: configuring"
-	"${kmake[@]}" tinyconfig >/dev/null
-	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${fragments[@]}" \
-		>"$obj/merge.log" 2>&1
-	"${kmake[@]}" olddefconfig
-	# Every option a fragment asks for must have survived olddefconfig.
-	bad=0
-	while read -r opt; do
-		grep -qx -- "$opt" "$obj/.config" || { echo "kernel[$variant]: $opt not set" >&2; bad=1; }
-	done < <(grep -h '^CONFIG_' "${fragments[@]}")
-	[ $bad = 0 ] || exit 1
+	"$top/scripts/configure-kernel.sh" "$src" "$obj" "${fragments[@]}"
 	echo "$sum" >"$obj/.fragments"
 fi
 

@@ -97,20 +97,7 @@ configure() {	# config
 		return
 		;;
 	esac
-	kmake "$cfg" tinyconfig >/dev/null &&
-		"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${frags[@]}" \
-			>"$obj/merge.log" 2>&1 &&
-		kmake "$cfg" olddefconfig >/dev/null || return 1
-	# Every option the fragments ask for (the last fragment's word on it)
-	# must have survived olddefconfig.
-	while read -r want; do
-		case $want in
-		"# CONFIG_"*" is not set") ! grep -q "^${want:2:-11}=" "$obj/.config" ;;
-		*) grep -qx -- "$want" "$obj/.config" ;;
-		esac || { echo "$cfg: $want did not stick" >&2; return 1; }
-	done < <(grep -h -e '^CONFIG_' -e '^# CONFIG_.* is not set' "${frags[@]}" |
-		 sed 's/^# \(CONFIG_[A-Z0-9_]*\) is not set/\1 &/; s/^\(CONFIG_[A-Z0-9_]*\)=/\1 &/' |
-		 tac | sort -s -u -k1,1 | cut -d' ' -f2-)
+	"$top/scripts/configure-kernel.sh" "$src" "$obj" "${frags[@]}"
 }
 
 # Build config's prepare and arch/powerpc/kvm/ with W=1 and sparse into LOG.

@@ -34,6 +34,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SERIES = os.path.join(TOP, "patches", "series")
 OUR_DIRS = ("arch", "include", "Documentation", "tools")
 STRIP = os.path.join(TOP, "scripts", "strip-base-htab-fd.py")
+STRIPPED = "arch/powerpc/kvm/book3s_64_mmu_hv.c"	# the file STRIP edits
 # The prepared tree's commits: no one's identity, no sign-off.
 BUILD_IDENT = {"GIT_AUTHOR_NAME": "prepared tree", "GIT_AUTHOR_EMAIL": "prepared-tree@invalid",
                "GIT_COMMITTER_NAME": "prepared tree",
@@ -168,32 +169,37 @@ def message(c):
     return text
 
 
+def stage_stripped(tree, env):
+    """Strip the base's HPT fd from STRIPPED as it is in @env's index."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, STRIPPED)
+        os.makedirs(os.path.dirname(path))
+        with open(path, "w") as f:
+            f.write(git(tree, "show", f":{STRIPPED}", env=env) + "\n")
+        subprocess.run([sys.executable, STRIP, tmp], check=True, stdout=subprocess.DEVNULL)
+        blob = git(tree, "hash-object", "-w", path)
+    git(tree, "update-index", "--cacheinfo", f"100644,{blob},{STRIPPED}", env=env)
+
+
 def build(tree):
     commits = resolve()
     index = os.path.join(git(tree, "rev-parse", "--absolute-git-dir"), "series-index")
     env = dict(BUILD_IDENT, GIT_INDEX_FILE=index)
     parent = git(tree, "rev-parse", "base^{commit}")
     git(tree, "read-tree", parent, env=env)
-    with tempfile.TemporaryDirectory() as tmp:
-        for c in commits:
-            if c.strip:
-                path = "arch/powerpc/kvm/book3s_64_mmu_hv.c"
-                os.makedirs(os.path.join(tmp, os.path.dirname(path)), exist_ok=True)
-                with open(os.path.join(tmp, path), "w") as f:
-                    f.write(git(tree, "show", f":{path}", env=env) + "\n")
-                subprocess.run([sys.executable, STRIP, tmp], check=True, stdout=subprocess.DEVNULL)
-                blob = git(tree, "hash-object", "-w", os.path.join(tmp, path))
-                git(tree, "update-index", "--cacheinfo", f"100644,{blob},{path}", env=env)
-            if c.diff:
-                git(tree, "apply", "--cached", c.diff_path, env=env)
-            for f in c.files:
-                src = os.path.join(TOP, f)
-                blob = git(tree, "hash-object", "-w", src)
-                mode = "100755" if os.access(src, os.X_OK) else "100644"
-                git(tree, "update-index", "--add", "--cacheinfo", f"{mode},{blob},{f}", env=env)
-            t = git(tree, "write-tree", env=env)
-            parent = git(tree, "commit-tree", t, "-p", parent, env=env, inp=message(c))
-            git(tree, "tag", "-f", f"series/{c.name}", parent)
+    for c in commits:
+        if c.strip:
+            stage_stripped(tree, env)
+        if c.diff:
+            git(tree, "apply", "--cached", c.diff_path, env=env)
+        for f in c.files:
+            src = os.path.join(TOP, f)
+            blob = git(tree, "hash-object", "-w", src)
+            mode = "100755" if os.access(src, os.X_OK) else "100644"
+            git(tree, "update-index", "--add", "--cacheinfo", f"{mode},{blob},{f}", env=env)
+        t = git(tree, "write-tree", env=env)
+        parent = git(tree, "commit-tree", t, "-p", parent, env=env, inp=message(c))
+        git(tree, "tag", "-f", f"series/{c.name}", parent)
     os.unlink(index)
     old = git(tree, "rev-parse", "HEAD")
     if old != parent:
@@ -221,16 +227,9 @@ def diff(tree, name):
     before = f"{rev}^"
     if c.strip:		# the diff applies after the strip: diff against that
         with tempfile.TemporaryDirectory() as tmp:
-            path = "arch/powerpc/kvm/book3s_64_mmu_hv.c"
-            os.makedirs(os.path.join(tmp, os.path.dirname(path)))
-            with open(os.path.join(tmp, path), "w") as f:
-                f.write(git(tree, "show", f"{rev}^:{path}") + "\n")
-            subprocess.run([sys.executable, STRIP, tmp], check=True, stdout=subprocess.DEVNULL)
-            idx = os.path.join(tmp, "index")
-            env = {"GIT_INDEX_FILE": idx}
+            env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
             git(tree, "read-tree", f"{rev}^", env=env)
-            blob = git(tree, "hash-object", "-w", os.path.join(tmp, path))
-            git(tree, "update-index", "--cacheinfo", f"100644,{blob},{path}", env=env)
+            stage_stripped(tree, env)
             before = git(tree, "write-tree", env=env)
     # The work tree's version of these files: a later commit must not touch
     # them, or its diff would no longer apply.
