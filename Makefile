@@ -5,7 +5,7 @@
 
 HOST	?= powernv9-radix
 KERNEL	?= host
-TESTS	?= htab_fd_test,htab_fd_write_test,htab_fd_stress_test,htab_fd_demo,htab_fd_migrate
+TESTS	?= htab_fd_test,hpt_resize_test,htab_fd_write_test,htab_fd_stress_test,htab_fd_demo,htab_fd_migrate
 ARGS	?=
 TIMEOUT	?= 900
 

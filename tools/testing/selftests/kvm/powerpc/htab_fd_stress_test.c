@@ -26,7 +26,7 @@
 
 /* How long each test races; the first spends half of it with the guest churning. */
 #define STRESS_SECONDS		5
-/* Resize-and-reallocate cycles at most, waiting for the readers to progress. */
+/* Reallocation cycles at most, waiting for the readers to progress. */
 #define MAX_REPLACE_CYCLES	64
 #define MAX_EXTRA_SECONDS	15
 
@@ -244,50 +244,52 @@ static void *reallocator(void *arg)
 	return NULL;
 }
 
-/* Have KVM build a table of order @shift beside the HPT (0: cancel that). */
-static void resize_prepare(struct kvm_vm *vm, uint32_t shift)
-{
-	struct kvm_ppc_resize_hpt rhpt = { .shift = shift };
-	int ret;
-
-	/* KVM says to retry in 100 ms; sooner races more. */
-	while ((ret = __vm_ioctl(vm, KVM_PPC_RESIZE_HPT_PREPARE, &rhpt)) > 0)
-		usleep(RESIZE_POLL_US);
-	TEST_ASSERT(!ret, "KVM_PPC_RESIZE_HPT_PREPARE(%u): %s", shift, strerror(errno));
-}
+/* KVM_PPC_RESIZE_HPT_PREPARE or _COMMIT of @order: the ioctl's return. */
+#define resize_ioctl(vm, cmd, order) ({					\
+	struct kvm_ppc_resize_hpt __rhpt = { .shift = (order) };	\
+	__vm_ioctl(vm, cmd, &__rhpt);					\
+})
 
 /*
- * While the guest churns KVM must refuse to wipe its HPT.  A resize may be
- * prepared, but committing it would drop the guest's unbolted HPTEs under
- * it (hpte_churn's hcalls on them would fail): cancel it instead.
+ * While a reader is open KVM holds a resize off: a prepare of a new size is
+ * told to retry, a commit refused, a cancel succeeds.
  */
+static void resize_held(struct kvm_vm *vm, uint32_t shift)
+{
+	int ret = resize_ioctl(vm, KVM_PPC_RESIZE_HPT_PREPARE, shift);
+
+	TEST_ASSERT(ret > 0, "KVM_PPC_RESIZE_HPT_PREPARE(%u) with a reader open: %d (%s)",
+		    shift, ret, ret < 0 ? strerror(errno) : "prepared");
+	ret = resize_ioctl(vm, KVM_PPC_RESIZE_HPT_COMMIT, shift);
+	TEST_ASSERT(ret == -1 && errno == EBUSY,
+		    "KVM_PPC_RESIZE_HPT_COMMIT(%u) with a reader open: %d (%s)",
+		    shift, ret, ret < 0 ? strerror(errno) : "committed");
+	TEST_ASSERT_EQ(resize_ioctl(vm, KVM_PPC_RESIZE_HPT_PREPARE, 0), 0);
+}
+
+/* While the guest churns, KVM must refuse to wipe its HPT; readers hold resizes off. */
 static void reallocation_refused(struct kvm_vm *vm)
 {
 	uint32_t order = HPT_ORDER_DEFAULT;
 
 	TEST_ASSERT(__vm_ioctl(vm, KVM_PPC_ALLOCATE_HTAB, &order) == -1 && errno == EBUSY,
 		    "KVM_PPC_ALLOCATE_HTAB while the guest runs: expected EBUSY");
-	resize_prepare(vm, HPT_ORDER_RESIZED);
-	resize_prepare(vm, 0);
+	resize_held(vm, HPT_ORDER_RESIZED);
 }
 
 /*
- * With the guest stopped, replace its HPT both ways: resize it to the other
- * order (KVM carries the bolted HPTEs, the VRMA's, over), then wipe it in
- * place or reallocate it at the order it had.  The idle vcpu runs after
- * each, as the guest would: its KVM_RUN sets the VRMA up again, and KVM
- * warns at a resize commit before that.  Returns the new order.
+ * With the guest stopped, replace its HPT: a resize is held off (the stream
+ * is open), so wipe it in place or reallocate it at the other order.  The
+ * idle vcpu runs after each, as the guest would: its KVM_RUN sets the VRMA
+ * up again.  Returns the new order.
  */
 static uint32_t replace_hpt(struct kvm_vm *vm, struct kvm_vcpu *idle, uint32_t order,
 			    bool wipe)
 {
-	uint32_t resized = order == HPT_ORDER_DEFAULT ? HPT_ORDER_RESIZED : HPT_ORDER_DEFAULT;
-	struct kvm_ppc_resize_hpt rhpt = { .shift = resized };
-	uint32_t alloc = wipe ? resized : order;
+	uint32_t other = order == HPT_ORDER_DEFAULT ? HPT_ORDER_RESIZED : HPT_ORDER_DEFAULT;
+	uint32_t alloc = wipe ? order : other;
 
-	resize_prepare(vm, resized);
-	vm_ioctl(vm, KVM_PPC_RESIZE_HPT_COMMIT, &rhpt);
-	vcpu_run_to_sync(idle, 1);
+	resize_held(vm, other);
 	vm_ioctl(vm, KVM_PPC_ALLOCATE_HTAB, &alloc);
 	vcpu_run_to_sync(idle, 1);
 	return alloc;
@@ -380,7 +382,7 @@ static void check_kernel_quiet(struct kernel_state before)
 /*
  * First with the guest churning (the HPT stays: no read may fail, and the
  * stream must end up as the guest's table), then with the guest stopped and
- * its HPT resized, wiped and reallocated under the readers.
+ * its HPT wiped and reallocated under the readers (resizes held off).
  */
 TEST(readers_race_memslots_and_reallocation)
 {
@@ -426,7 +428,7 @@ TEST(readers_race_memslots_and_reallocation)
 	       cycles < MAX_REPLACE_CYCLES && monotonic_seconds() < end + MAX_EXTRA_SECONDS)
 		order = replace_hpt(s.vm, idle, order, cycles++ % 2);
 	stress_stop(&s);
-	pr_info("%lu resize and reallocation cycles\n", cycles);
+	pr_info("%lu reallocation cycles, resizes held off\n", cycles);
 	check_readers_progressed(&s, "replacing");
 
 	/* One more wipe, after the stream's last read: it must go stale. */
@@ -444,6 +446,62 @@ TEST(readers_race_memslots_and_reallocation)
 		nr_valid += !!s.sent.hpte[i].v;
 	}
 	TEST_ASSERT_EQ(nr_valid, memslot2region(s.vm, 0)->region.memory_size / getpagesize());
+	stress_free(&s);
+	check_kernel_quiet(ks);
+}
+
+/*
+ * The guest resizes its HPT (stopped between resizes, as Linux is by
+ * stop_machine() around its commit) while QEMU-style debug reads open and
+ * close readers at random: a resize goes through only between two of them,
+ * else the prepare is told to retry or the commit refused.  A debug read
+ * never fails: no reader is open across a resize.
+ */
+TEST(resizes_race_debug_readers)
+{
+	uint64_t resizes = 0, refused = 0, retries = 0;
+	uint32_t order = HPT_ORDER_DEFAULT;
+	struct kvm_vcpu *idle;
+	struct stress s;
+	double end;
+	struct kernel_state ks = kernel_state();
+
+	stress_init(&s, vm_create_with_one_vcpu(&idle, guest_idle));
+	vcpu_run_to_sync(idle, 1);
+	stress_start(&s, debug_reader, &s);
+	stress_start(&s, memslot_toggler, &s);
+
+	end = monotonic_seconds() + STRESS_SECONDS;
+	while (monotonic_seconds() < end || !resizes) {
+		uint32_t other = order == HPT_ORDER_DEFAULT ? HPT_ORDER_RESIZED : HPT_ORDER_DEFAULT;
+		int ret;
+
+		TEST_ASSERT(monotonic_seconds() < end + MAX_EXTRA_SECONDS,
+			    "no resize went through in %d s", STRESS_SECONDS + MAX_EXTRA_SECONDS);
+		ret = resize_ioctl(s.vm, KVM_PPC_RESIZE_HPT_PREPARE, other);
+		if (ret > 0) {
+			retries++;
+			usleep(RESIZE_POLL_US);
+			continue;
+		}
+		TEST_ASSERT(!ret, "KVM_PPC_RESIZE_HPT_PREPARE(%u): %s", other, strerror(errno));
+		ret = resize_ioctl(s.vm, KVM_PPC_RESIZE_HPT_COMMIT, other);
+		if (ret) {
+			TEST_ASSERT(errno == EBUSY, "KVM_PPC_RESIZE_HPT_COMMIT(%u): %s",
+				    other, strerror(errno));
+			refused++;
+			continue;
+		}
+		vcpu_run_to_sync(idle, 1);
+		order = other;
+		resizes++;
+	}
+	stress_stop(&s);
+
+	pr_info("%lu resizes, %lu commits refused, %lu prepares told to retry; %lu debug reads, %lu memslot toggles\n",
+		resizes, refused, retries, s.debug_reads, s.toggles);
+	TEST_ASSERT(!s.debug_stale, "a debug read failed: a reader was open across a resize");
+	TEST_ASSERT(s.debug_reads && s.toggles, "a thread made no progress");
 	stress_free(&s);
 	check_kernel_quiet(ks);
 }

@@ -823,33 +823,6 @@ KVM_ONE_VCPU_TEST(htab_fd, writes_mark_changes, guest_code)
 	htab_mirror_free(&m);
 }
 
-/* After an HPT resize the stream is stale; a new fd reads the new table. */
-KVM_ONE_VCPU_TEST(htab_fd, stale_after_resize, guest_code)
-{
-	struct kvm_ppc_resize_hpt resize = { .shift = HPT_ORDER_DEFAULT + 1 };
-	struct htab_mirror m, resized;
-	char buf[READ_BUFSIZE];
-	int fd = stage1_then_first_pass(vcpu, 0, &m, NULL);
-	int ret;
-
-	while ((ret = __vm_ioctl(vcpu->vm, KVM_PPC_RESIZE_HPT_PREPARE, &resize)) > 0)
-		usleep(ret * 1000);
-	TEST_ASSERT(!ret, "KVM_PPC_RESIZE_HPT_PREPARE: %s", strerror(errno));
-	vm_ioctl(vcpu->vm, KVM_PPC_RESIZE_HPT_COMMIT, &resize);
-
-	TEST_ASSERT(read(fd, buf, sizeof(buf)) == -1 && errno == ESTALE,
-		    "read after the HPT was resized: expected ESTALE");
-	close(fd);
-
-	htab_mirror_init(&resized, hpt_npte(HPT_ORDER_DEFAULT + 1));
-	fd = vm_htab_fd(vcpu->vm, 0, 0);
-	htab_read_until_empty(fd, READ_BUFSIZE, &resized, NULL);
-	TEST_ASSERT(resized.touched[resized.npte - 1], "the resized table was not read to its end");
-	close(fd);
-	htab_mirror_free(&resized);
-	htab_mirror_free(&m);
-}
-
 /* ---- A guest that keeps changing its HPT while the host reads ---- */
 
 #define CHURN_SECONDS		2

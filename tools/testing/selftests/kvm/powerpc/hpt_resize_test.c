@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * HPT resizes while userspace streams the HPT (api.rst, "HPT resizes and
+ * migration").  QEMU announces the HPT's size once, when a migration
+ * starts, and opens its reader later; a resize in between, or while the
+ * reader streams, would send a table of one size announced as another.  So
+ * while a reader of KVM_PPC_GET_HTAB_FD is open, or the memslot holding
+ * guest physical address 0 is dirty-logged, KVM_PPC_RESIZE_HPT_PREPARE of a
+ * new size answers "retry later" (a positive number of milliseconds, which
+ * QEMU hands the guest as H_LONG_BUSY) and drops what it had prepared;
+ * cancelling (shift 0) still succeeds; KVM_PPC_RESIZE_HPT_COMMIT fails with
+ * EBUSY.  Once the stream ends, the next resize goes through.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "htab.h"
+#include "kvm_test_harness.h"
+#include "kvm_util.h"
+#include "processor.h"
+#include "ucall_common.h"
+
+#define READ_BUFSIZE		2048
+#define HPT_ORDER_RESIZED	(HPT_ORDER_DEFAULT + 1)
+/*
+ * Preparing a small HPT takes milliseconds; a held prepare never ends.  A
+ * prepare is polled up to 10 s for a resize that must go through, and for
+ * half a second where it must be held.
+ */
+#define PREPARE_TRIES		1000
+#define HELD_TRIES		50
+#define PREPARE_POLL_US		10000
+
+/* A second memslot, as a display's framebuffer: logged for its own sake. */
+#define FB_SLOT			1
+#define FB_GPA			0x20000000ULL
+#define FB_PAGES		16
+
+/* The guest only runs: its first KVM_RUN sets the VRMA up (the MMU is ready). */
+static void guest_code(void)
+{
+	for (;;)
+		GUEST_SYNC(1);
+}
+
+/* KVM_PPC_RESIZE_HPT_PREPARE or _COMMIT of @order: the ioctl's return. */
+#define resize_ioctl(vm, cmd, order) ({					\
+	struct kvm_ppc_resize_hpt __rhpt = { .shift = (order) };	\
+	__vm_ioctl(vm, cmd, &__rhpt);					\
+})
+
+/* Poll KVM_PPC_RESIZE_HPT_PREPARE(@shift) until it ends; its last answer. */
+static int prepare_polled(struct kvm_vm *vm, uint32_t shift, int max_tries)
+{
+	int tries, ret = 0;
+
+	for (tries = 0; tries < max_tries; tries++) {
+		ret = resize_ioctl(vm, KVM_PPC_RESIZE_HPT_PREPARE, shift);
+		if (ret <= 0)
+			break;
+		usleep(PREPARE_POLL_US);
+	}
+	return ret;
+}
+
+static int prepare_until_done(struct kvm_vm *vm, uint32_t shift)
+{
+	return prepare_polled(vm, shift, PREPARE_TRIES);
+}
+
+/* A resize of @vm's HPT to @shift, prepared and committed: it must go through. */
+static void resize_hpt(struct kvm_vcpu *vcpu, uint32_t shift)
+{
+	int ret = prepare_until_done(vcpu->vm, shift);
+
+	TEST_ASSERT(!ret, "KVM_PPC_RESIZE_HPT_PREPARE(%u): %d, %s", shift, ret,
+		    ret < 0 ? strerror(errno) : "still in progress");
+	ret = resize_ioctl(vcpu->vm, KVM_PPC_RESIZE_HPT_COMMIT, shift);
+	TEST_ASSERT(!ret, "KVM_PPC_RESIZE_HPT_COMMIT(%u): %s", shift, strerror(errno));
+	/* The guest runs on the new table. */
+	vcpu_run_to_sync(vcpu, 1);
+}
+
+/*
+ * While the HPT is streamed, a prepare of a new size is told to retry, for
+ * as long as the stream lasts (a prepare would have ended by then).
+ */
+static void assert_prepare_held(struct kvm_vm *vm, uint32_t shift, const char *why)
+{
+	int ret = prepare_polled(vm, shift, HELD_TRIES);
+
+	TEST_ASSERT(ret > 0, "prepare %s: expected a positive retry delay, got %d (%s)",
+		    why, ret, ret < 0 ? strerror(errno) : "prepared");
+}
+
+static void assert_commit_refused(struct kvm_vm *vm, uint32_t shift, const char *why)
+{
+	int ret = resize_ioctl(vm, KVM_PPC_RESIZE_HPT_COMMIT, shift);
+
+	TEST_ASSERT(ret == -1 && errno == EBUSY, "commit %s: expected EBUSY, got %d (%s)",
+		    why, ret, ret < 0 ? strerror(errno) : "committed");
+}
+
+/* The HPT's size as a fresh reader's first pass finds it; also checks @m if given. */
+static uint64_t hpt_npte_read(struct kvm_vm *vm, const struct htab_mirror *m)
+{
+	struct htab_mirror fresh;
+	uint64_t npte, i;
+	int fd;
+
+	htab_mirror_init(&fresh, hpt_npte(HPT_ORDER_RESIZED));
+	fd = vm_htab_fd(vm, 0, 0);
+	htab_read_until_empty(fd, READ_BUFSIZE, &fresh, NULL);
+	close(fd);
+	for (npte = fresh.npte; npte && !fresh.touched[npte - 1]; npte--)
+		;
+	for (i = 0; m && i < m->npte; i++)
+		TEST_ASSERT(m->hpte[i].v == fresh.hpte[i].v && m->hpte[i].r == fresh.hpte[i].r,
+			    "HPTE %lu: stream 0x%lx 0x%lx, fresh reader 0x%lx 0x%lx", i,
+			    m->hpte[i].v, m->hpte[i].r, fresh.hpte[i].v, fresh.hpte[i].r);
+	htab_mirror_free(&fresh);
+	return npte;
+}
+
+FIXTURE(resize) {
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+};
+
+FIXTURE_SETUP(resize)
+{
+	self->vm = vm_create_with_one_vcpu(&self->vcpu, guest_code);
+	vcpu_run_to_sync(self->vcpu, 1);
+}
+
+FIXTURE_TEARDOWN(resize)
+{
+	kvm_vm_free(self->vm);
+}
+
+/* Nothing streams the HPT: a resize goes through, and a reader sees the new size. */
+TEST_F(resize, without_reader)
+{
+	resize_hpt(self->vcpu, HPT_ORDER_RESIZED);
+	TEST_ASSERT_EQ(hpt_npte_read(self->vm, NULL), hpt_npte(HPT_ORDER_RESIZED));
+	resize_hpt(self->vcpu, HPT_ORDER_DEFAULT);
+	TEST_ASSERT_EQ(hpt_npte_read(self->vm, NULL), hpt_npte(HPT_ORDER_DEFAULT));
+}
+
+/*
+ * A reader opens after the guest asked for a resize and before it was
+ * prepared: the prepare is dropped and told to retry, a cancel succeeds;
+ * once the reader closed, the guest's next resize goes through.
+ */
+TEST_F(resize, asked_before_reader_opens)
+{
+	int fd;
+
+	TEST_ASSERT(resize_ioctl(self->vm, KVM_PPC_RESIZE_HPT_PREPARE, HPT_ORDER_RESIZED) > 0,
+		    "a new prepare starts in the background");
+	fd = vm_htab_fd(self->vm, 0, 0);
+	assert_prepare_held(self->vm, HPT_ORDER_RESIZED, "with a reader open");
+	TEST_ASSERT_EQ(resize_ioctl(self->vm, KVM_PPC_RESIZE_HPT_PREPARE, 0), 0);
+	assert_prepare_held(self->vm, HPT_ORDER_RESIZED, "after a cancel, reader open");
+	close(fd);
+
+	resize_hpt(self->vcpu, HPT_ORDER_RESIZED);
+	TEST_ASSERT_EQ(hpt_npte_read(self->vm, NULL), hpt_npte(HPT_ORDER_RESIZED));
+}
+
+/*
+ * Prepared before the reader opened: the commit is refused and the table
+ * stays what the reader streams; the prepared HPT is dropped, so after
+ * the reader closed the guest prepares again.
+ */
+TEST_F(resize, prepared_before_reader_opens)
+{
+	struct htab_mirror m;
+	int fd;
+
+	TEST_ASSERT_EQ(prepare_until_done(self->vm, HPT_ORDER_RESIZED), 0);
+	fd = vm_htab_fd(self->vm, 0, 0);
+	assert_commit_refused(self->vm, HPT_ORDER_RESIZED, "with a reader open");
+	vcpu_run_to_sync(self->vcpu, 1);
+
+	htab_mirror_init(&m, hpt_npte(HPT_ORDER_DEFAULT));
+	htab_read_until_empty(fd, READ_BUFSIZE, &m, NULL);
+	TEST_ASSERT(m.touched[m.npte - 1], "the stream did not reach the end of its table");
+	TEST_ASSERT_EQ(hpt_npte_read(self->vm, &m), hpt_npte(HPT_ORDER_DEFAULT));
+	close(fd);
+	htab_mirror_free(&m);
+
+	TEST_ASSERT(resize_ioctl(self->vm, KVM_PPC_RESIZE_HPT_COMMIT, HPT_ORDER_RESIZED) == -1 &&
+		    errno == ENXIO, "the refused commit left a prepared HPT behind");
+	resize_hpt(self->vcpu, HPT_ORDER_RESIZED);
+}
+
+/*
+ * Halfway through a reader's first pass the guest asks for a resize: it
+ * is held off, the reader goes on to the end of the table and its stream is
+ * what a fresh reader sees; the guest keeps running meanwhile.
+ */
+TEST_F(resize, asked_mid_pass)
+{
+	char buf[READ_BUFSIZE];
+	struct htab_mirror m;
+	ssize_t n;
+	int fd;
+
+	htab_mirror_init(&m, hpt_npte(HPT_ORDER_DEFAULT));
+	fd = vm_htab_fd(self->vm, 0, 0);
+	n = read(fd, buf, sizeof(buf));
+	TEST_ASSERT(n > 0, "first read: %s", strerror(errno));
+	htab_mirror_apply(&m, buf, n, NULL);
+	TEST_ASSERT(!m.touched[m.npte - 1], "one 2 KiB read covered the whole table");
+
+	assert_prepare_held(self->vm, HPT_ORDER_RESIZED, "mid-pass");
+	assert_commit_refused(self->vm, HPT_ORDER_RESIZED, "mid-pass");
+	vcpu_run_to_sync(self->vcpu, 1);
+	assert_prepare_held(self->vm, HPT_ORDER_RESIZED, "mid-pass, after the guest ran");
+
+	htab_read_until_empty(fd, READ_BUFSIZE, &m, NULL);
+	TEST_ASSERT(m.touched[m.npte - 1], "the stream did not reach the end of its table");
+	TEST_ASSERT_EQ(hpt_npte_read(self->vm, &m), hpt_npte(HPT_ORDER_DEFAULT));
+	close(fd);
+	htab_mirror_free(&m);
+
+	resize_hpt(self->vcpu, HPT_ORDER_RESIZED);
+}
+
+/* A short-lived reader (QEMU's debug reads) holds a resize off only while open. */
+TEST_F(resize, after_reader_closed)
+{
+	char buf[8 + 8 * HPTE_SIZE];
+	int fd = vm_htab_fd(self->vm, 0, 8 * 100);
+
+	TEST_ASSERT(read(fd, buf, sizeof(buf)) > 0, "debug read: %s", strerror(errno));
+	assert_prepare_held(self->vm, HPT_ORDER_RESIZED, "with a debug reader open");
+	close(fd);
+	resize_hpt(self->vcpu, HPT_ORDER_RESIZED);
+}
+
+/*
+ * A writer is not a stream: it does not hold resizes off, and each record
+ * applies to the table as it is when written.
+ */
+TEST_F(resize, writer_does_not_hold)
+{
+	struct {
+		struct kvm_get_htab_header hdr;
+	} rec = { .hdr = { .index = hpt_npte(HPT_ORDER_RESIZED) - 1, .n_invalid = 1 } };
+	int wfd = vm_htab_fd(self->vm, KVM_GET_HTAB_WRITE, 0);
+
+	TEST_ASSERT(write(wfd, &rec, sizeof(rec)) == -1 && errno == EINVAL,
+		    "a record past the end of the table was taken");
+	resize_hpt(self->vcpu, HPT_ORDER_RESIZED);
+	TEST_ASSERT_EQ(write(wfd, &rec, sizeof(rec)), sizeof(rec));
+	close(wfd);
+}
+
+/*
+ * Dirty logging of guest RAM (QEMU's migration, from its setup to its
+ * cleanup, before and after its reader) holds resizes off like a reader.
+ */
+TEST_F(resize, dirty_logging_of_ram)
+{
+	TEST_ASSERT_EQ(prepare_until_done(self->vm, HPT_ORDER_RESIZED), 0);
+	vm_mem_region_set_flags(self->vm, 0, KVM_MEM_LOG_DIRTY_PAGES);
+	assert_commit_refused(self->vm, HPT_ORDER_RESIZED, "while RAM is dirty-logged");
+	assert_prepare_held(self->vm, HPT_ORDER_RESIZED, "while RAM is dirty-logged");
+	TEST_ASSERT_EQ(resize_ioctl(self->vm, KVM_PPC_RESIZE_HPT_PREPARE, 0), 0);
+	vcpu_run_to_sync(self->vcpu, 1);
+	TEST_ASSERT_EQ(hpt_npte_read(self->vm, NULL), hpt_npte(HPT_ORDER_DEFAULT));
+
+	/* Migration cancelled or done: logging off, the next resize goes through. */
+	vm_mem_region_set_flags(self->vm, 0, 0);
+	resize_hpt(self->vcpu, HPT_ORDER_RESIZED);
+	TEST_ASSERT_EQ(hpt_npte_read(self->vm, NULL), hpt_npte(HPT_ORDER_RESIZED));
+}
+
+/* A display logging its own framebuffer's memslot, always, holds nothing off. */
+TEST_F(resize, framebuffer_logging)
+{
+	size_t size = FB_PAGES * getpagesize();
+	void *fb = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	TEST_ASSERT(fb != MAP_FAILED, "mmap: %s", strerror(errno));
+	vm_set_user_memory_region(self->vm, FB_SLOT, KVM_MEM_LOG_DIRTY_PAGES, FB_GPA, size, fb);
+	resize_hpt(self->vcpu, HPT_ORDER_RESIZED);
+	TEST_ASSERT_EQ(hpt_npte_read(self->vm, NULL), hpt_npte(HPT_ORDER_RESIZED));
+	vm_set_user_memory_region(self->vm, FB_SLOT, 0, FB_GPA, 0, fb);
+	munmap(fb, size);
+}
+
+int main(int argc, char *argv[])
+{
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_PPC_HTAB_FD));
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_SPAPR_RESIZE_HPT));
+	return test_harness_run(argc, argv);
+}
