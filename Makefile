@@ -67,8 +67,9 @@ check-host: kernel$(if $(filter-out host,$(KERNEL)),-$(KERNEL)) initramfs
 		--timeout $(TIMEOUT) --log build/logs/$(HOST)-$(KERNEL).log
 
 # Real QEMU migrating and snapshotting a hash-MMU guest on the POWER9 hash
-# host: every case (QEMU_CASE=<case> stops after that one); make check runs
-# the first, live_migration.
+# host: every case (QEMU_CASE=<case> stops after that one), then a guest
+# resizing its HPT while migrated; make check runs live_migration and the
+# resize cases.
 QEMU_CASE ?= big_guest
 
 check-qemu: kernel initramfs-qemu

@@ -63,12 +63,12 @@ for spec in $hosts; do
 	fi
 done
 
-# Real QEMU on the POWER9 hash host: make check runs the live migration on
-# our kernel (make check-qemu runs every QEMU case); check-base runs every
-# QEMU case on the base kernel.
+# Real QEMU on the POWER9 hash host: make check runs the live migration and
+# the HPT resize cases on our kernel (make check-qemu runs every QEMU case);
+# check-base runs every QEMU case on the base kernel.
 qkernel=host qcase=live_migration
 [ "${1:-}" = base ] && qkernel=base qcase=big_guest
-echo "check: powernv9-hash, $qkernel kernel, real QEMU up to $qcase ($(( $(date +%s) - start ))s so far)"
+echo "check: powernv9-hash, $qkernel kernel, real QEMU up to $qcase, then the HPT resize cases ($(( $(date +%s) - start ))s so far)"
 "$top/scripts/run-qemu-tests.sh" $qkernel $qcase | tee "$out"
 st=${PIPESTATUS[0]}
 count "$(grep '^== ' "$out")" || true

@@ -12,6 +12,7 @@
  * EBUSY.  Once the stream ends, the next resize goes through.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -292,6 +293,41 @@ TEST_F(resize, framebuffer_logging)
 	TEST_ASSERT_EQ(hpt_npte_read(self->vm, NULL), hpt_npte(HPT_ORDER_RESIZED));
 	vm_set_user_memory_region(self->vm, FB_SLOT, 0, FB_GPA, 0, fb);
 	munmap(fb, size);
+}
+
+#define TAINT_WARN	BIT(9)
+
+static unsigned long kernel_taint(void)
+{
+	unsigned long taint;
+	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
+
+	TEST_ASSERT(f && fscanf(f, "%lu", &taint) == 1, "reading /proc/sys/kernel/tainted");
+	fclose(f);
+	return taint;
+}
+
+/*
+ * Userspace can commit before the VRMA is set up (after a reset, here, or
+ * before the first KVM_RUN): refused with EIO, and no kernel warning.  The
+ * next KVM_RUN sets the VRMA up and a resize goes through again.
+ */
+TEST_F(resize, commit_before_mmu_ready)
+{
+	uint32_t order = HPT_ORDER_DEFAULT;
+	unsigned long taint = kernel_taint();
+	int ret;
+
+	TEST_ASSERT_EQ(prepare_until_done(self->vm, HPT_ORDER_RESIZED), 0);
+	vm_ioctl(self->vm, KVM_PPC_ALLOCATE_HTAB, &order);
+	ret = resize_ioctl(self->vm, KVM_PPC_RESIZE_HPT_COMMIT, HPT_ORDER_RESIZED);
+	TEST_ASSERT(ret == -1 && errno == EIO, "commit before KVM_RUN set the MMU up: %d (%s)",
+		    ret, ret < 0 ? strerror(errno) : "committed");
+	TEST_ASSERT(!(kernel_taint() & ~taint & TAINT_WARN),
+		    "the kernel warned at a commit userspace asked for");
+
+	vcpu_run_to_sync(self->vcpu, 1);
+	resize_hpt(self->vcpu, HPT_ORDER_RESIZED);
 }
 
 int main(int argc, char *argv[])
