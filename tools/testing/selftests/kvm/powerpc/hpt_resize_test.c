@@ -12,6 +12,7 @@
  * EBUSY.  Once the stream ends, the next resize goes through.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -328,6 +329,65 @@ TEST_F(resize, commit_before_mmu_ready)
 
 	vcpu_run_to_sync(self->vcpu, 1);
 	resize_hpt(self->vcpu, HPT_ORDER_RESIZED);
+}
+
+/* Guests that prepare a resize and go away: 4 MiB HPTs, 128 MiB if they leak. */
+#define GONE_VMS		32
+#define GONE_ORDER		22
+#define GONE_LEAK_MAX_KB	(48 * 1024)
+
+static long mem_free_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	TEST_ASSERT(f, "opening /proc/meminfo");
+	while (fgets(line, sizeof(line), f) && sscanf(line, "MemFree: %ld kB", &kb) != 1)
+		;
+	fclose(f);
+	TEST_ASSERT(kb >= 0, "no MemFree in /proc/meminfo");
+	return kb;
+}
+
+/* A VM that prepares a resize (@wait: to its end) and goes away. */
+static void vm_gone_with_resize(bool wait)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	int ret;
+
+	vcpu_run_to_sync(vcpu, 1);
+	if (wait) {
+		TEST_ASSERT_EQ(prepare_until_done(vm, GONE_ORDER), 0);
+	} else {
+		ret = resize_ioctl(vm, KVM_PPC_RESIZE_HPT_PREPARE, GONE_ORDER);
+		TEST_ASSERT(ret > 0, "prepare: %d (%s)", ret, strerror(errno));
+	}
+	kvm_vm_free(vm);
+}
+
+/*
+ * A VM destroyed with a resize prepared (or still being prepared: the
+ * preparation must not outlive its VM) frees the new HPT with it.
+ */
+TEST(prepared_resize_freed_with_vm)
+{
+	long before, after;
+	int i;
+
+	vm_gone_with_resize(true);	/* what the first VM allocates for good */
+	before = mem_free_kb();
+	for (i = 0; i < GONE_VMS; i++)
+		vm_gone_with_resize(i % 2);
+	/* A preparation still running keeps its VM until it is done. */
+	usleep(PREPARE_TRIES / 10 * PREPARE_POLL_US);
+	after = mem_free_kb();
+	pr_info("MemFree: %ld kB before %d VMs with a prepared resize, %ld kB after\n",
+		before, GONE_VMS, after);
+	TEST_ASSERT(before - after < GONE_LEAK_MAX_KB,
+		    "%ld kB less free memory after %d VMs with a %u MiB resize prepared",
+		    before - after, GONE_VMS, 1U << (GONE_ORDER - 20));
 }
 
 int main(int argc, char *argv[])

@@ -39,6 +39,7 @@
 /* A reader that finds nothing changed pauses, as QEMU does between passes. */
 #define IDLE_READ_US		200
 #define RESIZE_POLL_US		1000
+#define DEBUG_PAUSE_US		500
 #define REALLOC_PAUSE_US	1000
 #define VCPU_PAUSE_US		2000
 #define SLOT_PRESENT_US		2000
@@ -71,6 +72,7 @@ struct stress {
 	uint64_t reads, stale;
 	/* Debug reads that returned records, and those that found the HPT replaced. */
 	uint64_t debug_reads, debug_stale;
+	unsigned int debug_pause_us;	/* between debug reads; 0: none */
 	uint64_t reallocs;
 };
 
@@ -206,6 +208,8 @@ static void *debug_reader(void *arg)
 			s->debug_reads++;
 		}
 		close(fd);
+		if (s->debug_pause_us)
+			usleep(s->debug_pause_us);
 	}
 	return NULL;
 }
@@ -468,6 +472,8 @@ TEST(resizes_race_debug_readers)
 
 	stress_init(&s, vm_create_with_one_vcpu(&idle, guest_idle));
 	vcpu_run_to_sync(idle, 1);
+	/* Back to back, readers would leave a resize almost no gap to go through. */
+	s.debug_pause_us = DEBUG_PAUSE_US;
 	stress_start(&s, debug_reader, &s);
 	stress_start(&s, memslot_toggler, &s);
 
