@@ -40,6 +40,9 @@
 #define IDLE_READ_US		200
 #define RESIZE_POLL_US		1000
 #define DEBUG_PAUSE_US		500
+/* A prepare held off stays so: half a second of asking (a real one ends in ms). */
+#define HELD_TRIES		50
+#define HELD_POLL_US		10000
 #define REALLOC_PAUSE_US	1000
 #define VCPU_PAUSE_US		2000
 #define SLOT_PRESENT_US		2000
@@ -260,10 +263,16 @@ static void *reallocator(void *arg)
  */
 static void resize_held(struct kvm_vm *vm, uint32_t shift)
 {
-	int ret = resize_ioctl(vm, KVM_PPC_RESIZE_HPT_PREPARE, shift);
+	int tries, ret;
 
-	TEST_ASSERT(ret > 0, "KVM_PPC_RESIZE_HPT_PREPARE(%u) with a reader open: %d (%s)",
-		    shift, ret, ret < 0 ? strerror(errno) : "prepared");
+	/* Held for good, not only while a new HPT is being allocated. */
+	for (tries = 0; tries < HELD_TRIES; tries++) {
+		ret = resize_ioctl(vm, KVM_PPC_RESIZE_HPT_PREPARE, shift);
+		TEST_ASSERT(ret > 0,
+			    "KVM_PPC_RESIZE_HPT_PREPARE(%u) with a reader open: %d (%s)",
+			    shift, ret, ret < 0 ? strerror(errno) : "prepared");
+		usleep(HELD_POLL_US);
+	}
 	ret = resize_ioctl(vm, KVM_PPC_RESIZE_HPT_COMMIT, shift);
 	TEST_ASSERT(ret == -1 && errno == EBUSY,
 		    "KVM_PPC_RESIZE_HPT_COMMIT(%u) with a reader open: %d (%s)",
