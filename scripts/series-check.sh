@@ -126,6 +126,7 @@ done
 # Each accepted type, with where it is accepted (a path prefix) and why.
 accepted=(
 	"FILE_PATH_CHANGES||new files under paths the MAINTAINERS entries KVM/powerpc or KVM cover (checked below)"
+	"UNKNOWN_COMMIT_ID||Fixes: names upstream commits; the base, Debian's source tarball, has no history to find them in"
 	"NEW_TYPEDEFS|tools/testing/kvm_htab_fd/|the userspace harness defines the kernel's u8..u64 for the real kernel files it compiles"
 	"VOLATILE|tools/testing/kvm_htab_fd/|the harness defines READ_ONCE()/WRITE_ONCE() as the kernel does, with volatile"
 	"MACRO_ARG_REUSE|tools/testing/kvm_htab_fd/|the harness's copies of kernel macros (min/max, list and bitmap helpers) evaluate arguments as the kernel's do"

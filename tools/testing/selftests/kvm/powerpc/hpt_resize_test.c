@@ -370,7 +370,7 @@ TEST(commit_before_first_run)
 #define GONE_VMS		32
 #define GONE_ORDER		22
 #define GONE_LEAK_MAX_KB	(48 * 1024)	/* a leak: 256 MiB (HPTs and reverse maps) */
-/* Long enough for a preparation still running to end. */
+/* For the memory freed with the last VMs to show in MemFree. */
 #define GONE_SETTLE_US		1000000
 
 static long mem_free_kb(void)
@@ -417,7 +417,6 @@ TEST(prepared_resize_freed_with_vm)
 	before = mem_free_kb();
 	for (i = 0; i < GONE_VMS; i++)
 		vm_gone_with_resize(i % 2);
-	/* A preparation still running keeps its VM until it is done. */
 	usleep(GONE_SETTLE_US);
 	after = mem_free_kb();
 	pr_info("MemFree: %ld kB before %d VMs with a prepared resize, %ld kB after\n",
