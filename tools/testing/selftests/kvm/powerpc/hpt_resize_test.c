@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * HPT resizes while userspace streams the HPT (api.rst,
- * KVM_PPC_RESIZE_HPT_PREPARE and KVM_PPC_RESIZE_HPT_COMMIT).  QEMU announces the HPT's size once, when a migration
- * starts, and opens its reader later; a resize in between, or while the
- * reader streams, would send a table of one size announced as another.  So
- * while a reader of KVM_PPC_GET_HTAB_FD is open, or the memslot holding
- * guest physical address 0 is dirty-logged, KVM_PPC_RESIZE_HPT_PREPARE of a
- * new size answers "retry later" (a positive number of milliseconds, which
- * QEMU hands the guest as H_LONG_BUSY) and drops what it had prepared;
+ * KVM_PPC_RESIZE_HPT_PREPARE and KVM_PPC_RESIZE_HPT_COMMIT).  QEMU
+ * announces the HPT's size once, when a migration starts, and opens its
+ * reader later; a resize in between, or while the reader streams, would send
+ * a table of one size announced as another.  So while a reader of
+ * KVM_PPC_GET_HTAB_FD is open, or the memslot holding guest physical
+ * address 0 is dirty-logged, KVM_PPC_RESIZE_HPT_PREPARE of a new size
+ * answers "retry later" (a positive number of milliseconds, which QEMU
+ * hands the guest as H_LONG_BUSY) and drops what it had prepared;
  * cancelling (shift 0) still succeeds; KVM_PPC_RESIZE_HPT_COMMIT fails with
- * EBUSY.  Once the stream ends, the next resize goes through.
+ * EBUSY.  Once the stream ends, the next resize goes through.  Also: a
+ * prepared resize goes with the HPT it was for (reset, VM destruction), and
+ * an early commit is refused without a kernel warning.
  */
 #include <errno.h>
 #include <stdbool.h>
