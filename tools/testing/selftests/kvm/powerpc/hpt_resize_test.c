@@ -29,14 +29,8 @@
 
 #define READ_BUFSIZE		2048
 #define HPT_ORDER_RESIZED	(HPT_ORDER_DEFAULT + 1)
-/*
- * Preparing a small HPT takes milliseconds; a held prepare never ends.  A
- * prepare is polled up to 10 s for a resize that must go through, and for
- * half a second where it must be held.
- */
+/* A resize that must go through is prepared within 10 s. */
 #define PREPARE_TRIES		1000
-#define HELD_TRIES		50
-#define PREPARE_POLL_US		10000
 
 /* A second memslot, as a display's framebuffer: logged for its own sake. */
 #define FB_SLOT			1
@@ -50,29 +44,9 @@ static void guest_code(void)
 		GUEST_SYNC(1);
 }
 
-/* KVM_PPC_RESIZE_HPT_PREPARE or _COMMIT of @order: the ioctl's return. */
-#define resize_ioctl(vm, cmd, order) ({					\
-	struct kvm_ppc_resize_hpt __rhpt = { .shift = (order) };	\
-	__vm_ioctl(vm, cmd, &__rhpt);					\
-})
-
-/* Poll KVM_PPC_RESIZE_HPT_PREPARE(@shift) until it ends; its last answer. */
-static int prepare_polled(struct kvm_vm *vm, uint32_t shift, int max_tries)
-{
-	int tries, ret = 0;
-
-	for (tries = 0; tries < max_tries; tries++) {
-		ret = resize_ioctl(vm, KVM_PPC_RESIZE_HPT_PREPARE, shift);
-		if (ret <= 0)
-			break;
-		usleep(PREPARE_POLL_US);
-	}
-	return ret;
-}
-
 static int prepare_until_done(struct kvm_vm *vm, uint32_t shift)
 {
-	return prepare_polled(vm, shift, PREPARE_TRIES);
+	return vm_resize_hpt_prepare_polled(vm, shift, PREPARE_TRIES);
 }
 
 /* A resize of @vm's HPT to @shift, prepared and committed: it must go through. */
@@ -82,30 +56,19 @@ static void resize_hpt(struct kvm_vcpu *vcpu, uint32_t shift)
 
 	TEST_ASSERT(!ret, "KVM_PPC_RESIZE_HPT_PREPARE(%u): %d, %s", shift, ret,
 		    ret < 0 ? strerror(errno) : "still in progress");
-	ret = resize_ioctl(vcpu->vm, KVM_PPC_RESIZE_HPT_COMMIT, shift);
+	ret = vm_resize_hpt_ioctl(vcpu->vm, KVM_PPC_RESIZE_HPT_COMMIT, shift);
 	TEST_ASSERT(!ret, "KVM_PPC_RESIZE_HPT_COMMIT(%u): %s", shift, strerror(errno));
 	/* The guest runs on the new table. */
 	vcpu_run_to_sync(vcpu, 1);
 }
 
-/*
- * While the HPT is streamed, a prepare of a new size is told to retry, for
- * as long as the stream lasts (a prepare would have ended by then).
- */
-static void assert_prepare_held(struct kvm_vm *vm, uint32_t shift, const char *why)
+/* Nothing is left prepared to commit: @why says what should have dropped it. */
+static void assert_nothing_prepared(struct kvm_vm *vm, const char *why)
 {
-	int ret = prepare_polled(vm, shift, HELD_TRIES);
+	int ret = vm_resize_hpt_ioctl(vm, KVM_PPC_RESIZE_HPT_COMMIT, HPT_ORDER_RESIZED);
 
-	TEST_ASSERT(ret > 0, "prepare %s: expected a positive retry delay, got %d (%s)",
-		    why, ret, ret < 0 ? strerror(errno) : "prepared");
-}
-
-static void assert_commit_refused(struct kvm_vm *vm, uint32_t shift, const char *why)
-{
-	int ret = resize_ioctl(vm, KVM_PPC_RESIZE_HPT_COMMIT, shift);
-
-	TEST_ASSERT(ret == -1 && errno == EBUSY, "commit %s: expected EBUSY, got %d (%s)",
-		    why, ret, ret < 0 ? strerror(errno) : "committed");
+	TEST_ASSERT(ret == -1 && errno == ENXIO, "%s: commit %d (%s)", why, ret,
+		    ret < 0 ? strerror(errno) : "committed");
 }
 
 /* The HPT's size as a fresh reader's first pass finds it; also checks @m if given. */
@@ -163,12 +126,13 @@ TEST_F(resize, asked_before_reader_opens)
 {
 	int fd;
 
-	TEST_ASSERT(resize_ioctl(self->vm, KVM_PPC_RESIZE_HPT_PREPARE, HPT_ORDER_RESIZED) > 0,
+	TEST_ASSERT(vm_resize_hpt_ioctl(self->vm, KVM_PPC_RESIZE_HPT_PREPARE,
+					HPT_ORDER_RESIZED) > 0,
 		    "a new prepare starts in the background");
 	fd = vm_htab_fd(self->vm, 0, 0);
-	assert_prepare_held(self->vm, HPT_ORDER_RESIZED, "with a reader open");
-	TEST_ASSERT_EQ(resize_ioctl(self->vm, KVM_PPC_RESIZE_HPT_PREPARE, 0), 0);
-	assert_prepare_held(self->vm, HPT_ORDER_RESIZED, "after a cancel, reader open");
+	assert_resize_prepare_held(self->vm, HPT_ORDER_RESIZED, "with a reader open");
+	TEST_ASSERT_EQ(vm_resize_hpt_ioctl(self->vm, KVM_PPC_RESIZE_HPT_PREPARE, 0), 0);
+	assert_resize_prepare_held(self->vm, HPT_ORDER_RESIZED, "after a cancel, reader open");
 	close(fd);
 
 	resize_hpt(self->vcpu, HPT_ORDER_RESIZED);
@@ -187,7 +151,7 @@ TEST_F(resize, prepared_before_reader_opens)
 
 	TEST_ASSERT_EQ(prepare_until_done(self->vm, HPT_ORDER_RESIZED), 0);
 	fd = vm_htab_fd(self->vm, 0, 0);
-	assert_commit_refused(self->vm, HPT_ORDER_RESIZED, "with a reader open");
+	assert_resize_commit_refused(self->vm, HPT_ORDER_RESIZED, "with a reader open");
 	vcpu_run_to_sync(self->vcpu, 1);
 
 	htab_mirror_init(&m, hpt_npte(HPT_ORDER_DEFAULT));
@@ -197,8 +161,7 @@ TEST_F(resize, prepared_before_reader_opens)
 	close(fd);
 	htab_mirror_free(&m);
 
-	TEST_ASSERT(resize_ioctl(self->vm, KVM_PPC_RESIZE_HPT_COMMIT, HPT_ORDER_RESIZED) == -1 &&
-		    errno == ENXIO, "the refused commit left a prepared HPT behind");
+	assert_nothing_prepared(self->vm, "the refused commit left a prepared HPT behind");
 	resize_hpt(self->vcpu, HPT_ORDER_RESIZED);
 }
 
@@ -221,10 +184,10 @@ TEST_F(resize, asked_mid_pass)
 	htab_mirror_apply(&m, buf, n, NULL);
 	TEST_ASSERT(!m.touched[m.npte - 1], "one 2 KiB read covered the whole table");
 
-	assert_prepare_held(self->vm, HPT_ORDER_RESIZED, "mid-pass");
-	assert_commit_refused(self->vm, HPT_ORDER_RESIZED, "mid-pass");
+	assert_resize_prepare_held(self->vm, HPT_ORDER_RESIZED, "mid-pass");
+	assert_resize_commit_refused(self->vm, HPT_ORDER_RESIZED, "mid-pass");
 	vcpu_run_to_sync(self->vcpu, 1);
-	assert_prepare_held(self->vm, HPT_ORDER_RESIZED, "mid-pass, after the guest ran");
+	assert_resize_prepare_held(self->vm, HPT_ORDER_RESIZED, "mid-pass, after the guest ran");
 
 	htab_read_until_empty(fd, READ_BUFSIZE, &m, NULL);
 	TEST_ASSERT(m.touched[m.npte - 1], "the stream did not reach the end of its table");
@@ -242,10 +205,9 @@ TEST_F(resize, held_prepare_drops_prepared)
 
 	TEST_ASSERT_EQ(prepare_until_done(self->vm, HPT_ORDER_RESIZED), 0);
 	fd = vm_htab_fd(self->vm, 0, 0);
-	assert_prepare_held(self->vm, HPT_ORDER_RESIZED, "with a reader open");
+	assert_resize_prepare_held(self->vm, HPT_ORDER_RESIZED, "with a reader open");
 	close(fd);
-	TEST_ASSERT(resize_ioctl(self->vm, KVM_PPC_RESIZE_HPT_COMMIT, HPT_ORDER_RESIZED) == -1 &&
-		    errno == ENXIO, "a held prepare left its prepared HPT behind");
+	assert_nothing_prepared(self->vm, "a held prepare left its prepared HPT behind");
 	resize_hpt(self->vcpu, HPT_ORDER_RESIZED);
 }
 
@@ -256,7 +218,7 @@ TEST_F(resize, after_reader_closed)
 	int fd = vm_htab_fd(self->vm, 0, 8 * 100);
 
 	TEST_ASSERT(read(fd, buf, sizeof(buf)) > 0, "debug read: %s", strerror(errno));
-	assert_prepare_held(self->vm, HPT_ORDER_RESIZED, "with a debug reader open");
+	assert_resize_prepare_held(self->vm, HPT_ORDER_RESIZED, "with a debug reader open");
 	close(fd);
 	resize_hpt(self->vcpu, HPT_ORDER_RESIZED);
 }
@@ -287,9 +249,9 @@ TEST_F(resize, dirty_logging_of_ram)
 {
 	TEST_ASSERT_EQ(prepare_until_done(self->vm, HPT_ORDER_RESIZED), 0);
 	vm_mem_region_set_flags(self->vm, 0, KVM_MEM_LOG_DIRTY_PAGES);
-	assert_commit_refused(self->vm, HPT_ORDER_RESIZED, "while RAM is dirty-logged");
-	assert_prepare_held(self->vm, HPT_ORDER_RESIZED, "while RAM is dirty-logged");
-	TEST_ASSERT_EQ(resize_ioctl(self->vm, KVM_PPC_RESIZE_HPT_PREPARE, 0), 0);
+	assert_resize_commit_refused(self->vm, HPT_ORDER_RESIZED, "while RAM is dirty-logged");
+	assert_resize_prepare_held(self->vm, HPT_ORDER_RESIZED, "while RAM is dirty-logged");
+	TEST_ASSERT_EQ(vm_resize_hpt_ioctl(self->vm, KVM_PPC_RESIZE_HPT_PREPARE, 0), 0);
 	vcpu_run_to_sync(self->vcpu, 1);
 	TEST_ASSERT_EQ(hpt_npte_read(self->vm, NULL), hpt_npte(HPT_ORDER_DEFAULT));
 
@@ -327,7 +289,7 @@ static long kernel_warn_count(void)
 static void assert_commit_refused_early(struct kvm_vm *vm, const char *when)
 {
 	long warnings = kernel_warn_count();
-	int ret = resize_ioctl(vm, KVM_PPC_RESIZE_HPT_COMMIT, HPT_ORDER_RESIZED);
+	int ret = vm_resize_hpt_ioctl(vm, KVM_PPC_RESIZE_HPT_COMMIT, HPT_ORDER_RESIZED);
 
 	TEST_ASSERT(ret == -1 && errno == EIO, "commit %s: %d (%s)", when, ret,
 		    ret < 0 ? strerror(errno) : "committed");
@@ -346,8 +308,7 @@ TEST_F(resize, commit_after_reset)
 	TEST_ASSERT_EQ(prepare_until_done(self->vm, HPT_ORDER_RESIZED), 0);
 	vm_ioctl(self->vm, KVM_PPC_ALLOCATE_HTAB, &order);
 	vcpu_run_to_sync(self->vcpu, 1);
-	TEST_ASSERT(resize_ioctl(self->vm, KVM_PPC_RESIZE_HPT_COMMIT, HPT_ORDER_RESIZED) == -1 &&
-		    errno == ENXIO, "the reset left the prepared HPT behind");
+	assert_nothing_prepared(self->vm, "the reset left the prepared HPT behind");
 
 	TEST_ASSERT_EQ(prepare_until_done(self->vm, HPT_ORDER_RESIZED), 0);
 	vm_ioctl(self->vm, KVM_PPC_ALLOCATE_HTAB, &order);
@@ -401,7 +362,7 @@ static void vm_gone_with_resize(bool wait)
 	if (wait) {
 		TEST_ASSERT_EQ(prepare_until_done(vm, GONE_ORDER), 0);
 	} else {
-		ret = resize_ioctl(vm, KVM_PPC_RESIZE_HPT_PREPARE, GONE_ORDER);
+		ret = vm_resize_hpt_ioctl(vm, KVM_PPC_RESIZE_HPT_PREPARE, GONE_ORDER);
 		TEST_ASSERT(ret > 0, "prepare: %d (%s)", ret, strerror(errno));
 	}
 	kvm_vm_free(vm);

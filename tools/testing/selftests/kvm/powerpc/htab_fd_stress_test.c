@@ -40,9 +40,6 @@
 #define IDLE_READ_US		200
 #define RESIZE_POLL_US		1000
 #define DEBUG_PAUSE_US		500
-/* A prepare held off stays so: half a second of asking (a real one ends in ms). */
-#define HELD_TRIES		50
-#define HELD_POLL_US		10000
 #define REALLOC_PAUSE_US	1000
 #define VCPU_PAUSE_US		2000
 #define SLOT_PRESENT_US		2000
@@ -251,33 +248,15 @@ static void *reallocator(void *arg)
 	return NULL;
 }
 
-/* KVM_PPC_RESIZE_HPT_PREPARE or _COMMIT of @order: the ioctl's return. */
-#define resize_ioctl(vm, cmd, order) ({					\
-	struct kvm_ppc_resize_hpt __rhpt = { .shift = (order) };	\
-	__vm_ioctl(vm, cmd, &__rhpt);					\
-})
-
 /*
  * While a reader is open KVM holds a resize off: a prepare of a new size is
  * told to retry, a commit refused, a cancel succeeds.
  */
 static void resize_held(struct kvm_vm *vm, uint32_t shift)
 {
-	int tries, ret;
-
-	/* Held for good, not only while a new HPT is being allocated. */
-	for (tries = 0; tries < HELD_TRIES; tries++) {
-		ret = resize_ioctl(vm, KVM_PPC_RESIZE_HPT_PREPARE, shift);
-		TEST_ASSERT(ret > 0,
-			    "KVM_PPC_RESIZE_HPT_PREPARE(%u) with a reader open: %d (%s)",
-			    shift, ret, ret < 0 ? strerror(errno) : "prepared");
-		usleep(HELD_POLL_US);
-	}
-	ret = resize_ioctl(vm, KVM_PPC_RESIZE_HPT_COMMIT, shift);
-	TEST_ASSERT(ret == -1 && errno == EBUSY,
-		    "KVM_PPC_RESIZE_HPT_COMMIT(%u) with a reader open: %d (%s)",
-		    shift, ret, ret < 0 ? strerror(errno) : "committed");
-	TEST_ASSERT_EQ(resize_ioctl(vm, KVM_PPC_RESIZE_HPT_PREPARE, 0), 0);
+	assert_resize_prepare_held(vm, shift, "with a reader open");
+	assert_resize_commit_refused(vm, shift, "with a reader open");
+	TEST_ASSERT_EQ(vm_resize_hpt_ioctl(vm, KVM_PPC_RESIZE_HPT_PREPARE, 0), 0);
 }
 
 /* While the guest churns, KVM must refuse to wipe its HPT; readers hold resizes off. */
@@ -493,14 +472,14 @@ TEST(resizes_race_debug_readers)
 
 		TEST_ASSERT(monotonic_seconds() < end + MAX_EXTRA_SECONDS,
 			    "no resize went through in %d s", STRESS_SECONDS + MAX_EXTRA_SECONDS);
-		ret = resize_ioctl(s.vm, KVM_PPC_RESIZE_HPT_PREPARE, other);
+		ret = vm_resize_hpt_ioctl(s.vm, KVM_PPC_RESIZE_HPT_PREPARE, other);
 		if (ret > 0) {
 			retries++;
 			usleep(RESIZE_POLL_US);
 			continue;
 		}
 		TEST_ASSERT(!ret, "KVM_PPC_RESIZE_HPT_PREPARE(%u): %s", other, strerror(errno));
-		ret = resize_ioctl(s.vm, KVM_PPC_RESIZE_HPT_COMMIT, other);
+		ret = vm_resize_hpt_ioctl(s.vm, KVM_PPC_RESIZE_HPT_COMMIT, other);
 		if (ret) {
 			TEST_ASSERT(errno == EBUSY, "KVM_PPC_RESIZE_HPT_COMMIT(%u): %s",
 				    other, strerror(errno));

@@ -112,4 +112,27 @@ static inline double monotonic_seconds(void)
 uint64_t htab_read_until_empty(int fd, size_t bufsize, struct htab_mirror *m,
 			       struct htab_stats *stats);
 
+/* ---- HPT resizes, which KVM holds off while the HPT is streamed ---- */
+
+/* KVM_PPC_RESIZE_HPT_PREPARE or _COMMIT of @order: the ioctl's return. */
+#define vm_resize_hpt_ioctl(vm, cmd, order) ({				\
+	struct kvm_ppc_resize_hpt __rhpt = { .shift = (order) };	\
+	__vm_ioctl(vm, cmd, &__rhpt);					\
+})
+
+/*
+ * Ask KVM_PPC_RESIZE_HPT_PREPARE(@order) up to @tries times, 10 ms apart,
+ * until it answers 0 or an error: its last answer.  Preparing a small HPT
+ * takes milliseconds; a prepare held off never ends.
+ */
+int vm_resize_hpt_prepare_polled(struct kvm_vm *vm, uint32_t order, int tries);
+
+/*
+ * While the HPT is streamed, a prepare of a new size is told to retry for
+ * as long as the stream lasts (half a second of asking, here), and a
+ * commit is refused with EBUSY.  @why names the case in a failure.
+ */
+void assert_resize_prepare_held(struct kvm_vm *vm, uint32_t order, const char *why);
+void assert_resize_commit_refused(struct kvm_vm *vm, uint32_t order, const char *why);
+
 #endif /* SELFTEST_KVM_HTAB_H */

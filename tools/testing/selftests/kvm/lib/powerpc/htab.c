@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Reading the HPT through KVM_PPC_GET_HTAB_FD: open the fd, replay records.
+ * Reading the HPT through KVM_PPC_GET_HTAB_FD: open the fd, replay records;
+ * and the HPT resizes that KVM holds off while the HPT is streamed.
  */
 #include <endian.h>
 #include <errno.h>
@@ -123,4 +124,36 @@ uint64_t htab_read_until_empty(int fd, size_t bufsize, struct htab_mirror *m,
 	TEST_ASSERT(n == 0, "read from HTAB fd failed: %s", strerror(errno));
 	free(buf);
 	return nr_reads;
+}
+
+#define RESIZE_POLL_US		10000
+#define RESIZE_HELD_TRIES	50
+
+int vm_resize_hpt_prepare_polled(struct kvm_vm *vm, uint32_t order, int tries)
+{
+	int ret = 0;
+
+	while (tries-- > 0) {
+		ret = vm_resize_hpt_ioctl(vm, KVM_PPC_RESIZE_HPT_PREPARE, order);
+		if (ret <= 0)
+			break;
+		usleep(RESIZE_POLL_US);
+	}
+	return ret;
+}
+
+void assert_resize_prepare_held(struct kvm_vm *vm, uint32_t order, const char *why)
+{
+	int ret = vm_resize_hpt_prepare_polled(vm, order, RESIZE_HELD_TRIES);
+
+	TEST_ASSERT(ret > 0, "prepare(%u) %s: expected a positive retry delay, got %d (%s)",
+		    order, why, ret, ret < 0 ? strerror(errno) : "prepared");
+}
+
+void assert_resize_commit_refused(struct kvm_vm *vm, uint32_t order, const char *why)
+{
+	int ret = vm_resize_hpt_ioctl(vm, KVM_PPC_RESIZE_HPT_COMMIT, order);
+
+	TEST_ASSERT(ret == -1 && errno == EBUSY, "commit(%u) %s: expected EBUSY, got %d (%s)",
+		    order, why, ret, ret < 0 ? strerror(errno) : "committed");
 }
