@@ -5,18 +5,25 @@
  * Writers (every path that changes an HPTE) mark it in the HPT's shared
  * @changed map, see asm/kvm_book3s_hpte_changes.h.  Readers never clear the
  * shared map themselves: a harvest moves its bits into the private @pending
- * map of every registered reader at once, and a reader clears its own bits
+ * set of every registered reader at once, and a reader clears its own bits
  * only once it has handed the entries to userspace.  So one reader (QEMU's
  * migration stream, say) never loses a change another reader (a short-lived
  * debug read) returned, and a reader knows exactly which entries changed
  * since it last returned them.
  *
- * Locking: the list of readers, the harvest and every reader's @pending map
- * are protected by kvm->arch.mmu_setup_lock, which also keeps the HPT from
- * being replaced under a reader.
+ * R and C bits the hardware sets are nobody's change until someone looks:
+ * the readers do for the entries they return, and a sweep does for the
+ * candidates they leave behind, once a vcpu has run since the last sweep.
+ *
+ * Every call here costs what it visits, never the size of the table: a
+ * harvest descends to changed entries only, sets grow by chunks, and the
+ * callers give harvests and sweeps a budget.
+ *
+ * Locking: the list of readers, the harvest, every reader's @pending set
+ * and the sweep are protected by kvm->arch.mmu_setup_lock, which also keeps
+ * the HPT from being replaced under a reader.
  */
 #include <linux/kvm_host.h>
-#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
@@ -24,80 +31,273 @@
 #include <asm/kvm_book3s_hpte_changes.h>
 #include <asm/kvm_ppc.h>
 
+/* ---- Sets of HPTE indices ---- */
+
+#define HPTE_SET_CHUNK_BITS	4096
+
+struct hpte_set_chunk {
+	unsigned long nr;
+	unsigned long bits[BITS_TO_LONGS(HPTE_SET_CHUNK_BITS)];
+};
+
+static void hpte_set_init(struct kvmppc_hpte_set *set)
+{
+	xa_init(&set->chunks);
+	set->nr = 0;
+}
+
+static void hpte_set_destroy(struct kvmppc_hpte_set *set)
+{
+	struct hpte_set_chunk *chunk;
+	unsigned long c;
+
+	xa_for_each(&set->chunks, c, chunk)
+		kfree(chunk);
+	xa_destroy(&set->chunks);
+	set->nr = 0;
+}
+
+/* Add the indices of @mask in word @word (index / BITS_PER_LONG) to @set. */
+static int hpte_set_add_word(struct kvmppc_hpte_set *set, unsigned long word,
+			     unsigned long mask)
+{
+	unsigned long c = word / BITS_TO_LONGS(HPTE_SET_CHUNK_BITS);
+	struct hpte_set_chunk *chunk = xa_load(&set->chunks, c);
+	unsigned long *bits, added;
+
+	if (!mask)
+		return 0;
+	if (!chunk) {
+		int ret;
+
+		chunk = kzalloc(sizeof(*chunk), GFP_KERNEL_ACCOUNT);
+		if (!chunk)
+			return -ENOMEM;
+		ret = xa_err(xa_store(&set->chunks, c, chunk, GFP_KERNEL_ACCOUNT));
+		if (ret) {
+			kfree(chunk);
+			return ret;
+		}
+	}
+	bits = &chunk->bits[word % BITS_TO_LONGS(HPTE_SET_CHUNK_BITS)];
+	added = hweight_long(mask & ~*bits);
+	*bits |= mask;
+	chunk->nr += added;
+	set->nr += added;
+	return 0;
+}
+
+static int hpte_set_add(struct kvmppc_hpte_set *set, unsigned long index)
+{
+	return hpte_set_add_word(set, BIT_WORD(index), BIT_MASK(index));
+}
+
+/* Remove [@index, @index + @n) from @set; a chunk left empty is freed. */
+static void hpte_set_clear(struct kvmppc_hpte_set *set, unsigned long index,
+			   unsigned long n)
+{
+	unsigned long end = index + n;
+
+	while (index < end && set->nr) {
+		unsigned long c = index / HPTE_SET_CHUNK_BITS;
+		unsigned long first = index % HPTE_SET_CHUNK_BITS;
+		unsigned long last = min(end - c * HPTE_SET_CHUNK_BITS,
+					 (unsigned long)HPTE_SET_CHUNK_BITS);
+		struct hpte_set_chunk *chunk = xa_load(&set->chunks, c);
+
+		index = (c + 1) * HPTE_SET_CHUNK_BITS;
+		if (!chunk)
+			continue;
+		for_each_set_bit_from(first, chunk->bits, last) {
+			__clear_bit(first, chunk->bits);
+			chunk->nr--;
+			set->nr--;
+		}
+		if (!chunk->nr) {
+			xa_erase(&set->chunks, c);
+			kfree(chunk);
+		}
+	}
+}
+
+static bool hpte_set_test(struct kvmppc_hpte_set *set, unsigned long index)
+{
+	struct hpte_set_chunk *chunk;
+
+	if (!set->nr)
+		return false;
+	chunk = xa_load(&set->chunks, index / HPTE_SET_CHUNK_BITS);
+	return chunk && test_bit(index % HPTE_SET_CHUNK_BITS, chunk->bits);
+}
+
+/* The first index of @set in [@from, @end), or @end. */
+static unsigned long hpte_set_next(struct kvmppc_hpte_set *set, unsigned long from,
+				   unsigned long end)
+{
+	unsigned long c = from / HPTE_SET_CHUNK_BITS;
+	struct hpte_set_chunk *chunk;
+
+	if (!set->nr || from >= end)
+		return end;
+	xa_for_each_start(&set->chunks, c, chunk, c) {
+		unsigned long base = c * HPTE_SET_CHUNK_BITS, bit;
+
+		if (base >= end)
+			break;
+		bit = find_next_bit(chunk->bits, HPTE_SET_CHUNK_BITS,
+				    from > base ? from - base : 0);
+		if (bit < HPTE_SET_CHUNK_BITS)
+			return min(base + bit, end);
+	}
+	return end;
+}
+
+/* ---- The shared map ---- */
+
+/* Words of @changed for an HPT of @npte entries: every level's. */
+static unsigned long changed_map_words(unsigned long npte)
+{
+	unsigned long nbits = npte, words = 0;
+
+	for (;;) {
+		words += BITS_TO_LONGS(nbits);
+		if (nbits <= BITS_PER_LONG)
+			return words;
+		nbits = BITS_TO_LONGS(nbits);
+	}
+}
+
 int kvmppc_hpte_changes_alloc(struct kvm_hpt_info *info)
 {
-	unsigned long npte = 1UL << (info->order - 4);
+	unsigned long words = changed_map_words(1UL << (info->order - 4));
 
 	/*
-	 * vmalloc, not kvmalloc: real mode reaches these through the vmap.
+	 * vmalloc, not kvmalloc: real mode reaches it through the vmap.
 	 * Charged to the memory cgroup of the task allocating the HPT.
 	 */
-	info->changed = __vmalloc(BITS_TO_LONGS(npte) * sizeof(long),
-				  GFP_KERNEL_ACCOUNT | __GFP_ZERO);
-	info->changed_words = __vmalloc(BITS_TO_LONGS(BITS_TO_LONGS(npte)) * sizeof(long),
-					GFP_KERNEL_ACCOUNT | __GFP_ZERO);
-	if (!info->changed || !info->changed_words) {
-		kvmppc_hpte_changes_free(info);
-		return -ENOMEM;
-	}
-	return 0;
+	info->changed = __vmalloc(words * sizeof(long), GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	return info->changed ? 0 : -ENOMEM;
 }
 
 void kvmppc_hpte_changes_free(struct kvm_hpt_info *info)
 {
 	vfree(info->changed);
-	vfree(info->changed_words);
 	info->changed = NULL;
-	info->changed_words = NULL;
+}
+
+/* Give the changes of word @word of level 0, @bits, to every reader. */
+static int harvest_word(struct kvm *kvm, unsigned long word, unsigned long bits)
+{
+	struct kvmppc_hpte_changes_reader *reader;
+	int ret;
+
+	list_for_each_entry(reader, &kvm->arch.hpte_readers, node) {
+		unsigned long mask = bits;
+
+		/* A reader of a replaced table only fails from now on. */
+		if (reader->hpt_generation != kvm->arch.hpt_generation)
+			continue;
+		if (word * BITS_PER_LONG >= reader->track_end)
+			continue;
+		if ((word + 1) * BITS_PER_LONG > reader->track_end)
+			mask &= BIT_MASK(reader->track_end) - 1;
+		ret = hpte_set_add_word(&reader->pending, word, mask);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+struct harvest {
+	struct kvm *kvm;
+	unsigned long *map;
+	unsigned long level_start[BITS_PER_LONG / 4];
+	unsigned long *budget;		/* words of level 0 */
+};
+
+/*
+ * Harvest what lies under bit @word of @level + 1, that is word @word of
+ * @level.  On a budget run out (-EAGAIN) or an error, what is left is put
+ * back: first in the words below, then in this one.
+ */
+static int harvest_level(struct harvest *h, int level, unsigned long word)
+{
+	unsigned long *p = &h->map[h->level_start[level] + word];
+	unsigned long bits, bit;
+	int ret = 0;
+
+	if (!READ_ONCE(*p))
+		return 0;
+	if (!level) {
+		if (!*h->budget)
+			return -EAGAIN;
+		/* Full barrier: the bits of the entries after the summary bit. */
+		bits = xchg(p, 0);
+		ret = harvest_word(h->kvm, word, bits);
+		if (ret)
+			set_mask_bits(p, 0, bits);
+		else
+			(*h->budget)--;
+		return ret;
+	}
+
+	bits = xchg(p, 0);
+	for_each_set_bit(bit, &bits, BITS_PER_LONG) {
+		ret = harvest_level(h, level - 1, word * BITS_PER_LONG + bit);
+		if (ret) {
+			set_mask_bits(p, 0, bits & ~(BIT(bit) - 1));
+			break;
+		}
+	}
+	return ret;
 }
 
 /*
- * Move every bit of the shared map into every reader's @pending map.  With
- * no reader registered, this just forgets what changed.
+ * Move the changes of the shared map into every reader's @pending set, at
+ * most *@budget words of 64 HPTEs: the rest stays for the next harvest.
+ * With no reader registered, this just forgets what changed.  Fails with
+ * -ENOMEM only, with the changes it could not give kept in the shared map.
  */
-void kvmppc_hpte_changes_harvest(struct kvm *kvm)
+int kvmppc_hpte_changes_harvest(struct kvm *kvm, unsigned long *budget)
 {
-	struct kvm_hpt_info *hpt = &kvm->arch.hpt;
-	unsigned long nwords = BITS_TO_LONGS(kvmppc_hpt_npte(hpt));
-	struct kvmppc_hpte_changes_reader *reader;
-	unsigned long k;
+	unsigned long nbits = kvmppc_hpt_npte(&kvm->arch.hpt);
+	struct harvest h = { .kvm = kvm, .map = kvm->arch.hpt.changed, .budget = budget };
+	int level = 0, ret;
 
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
-	for (k = 0; k < BITS_TO_LONGS(nwords); k++) {
-		unsigned long words, bit;
-
-		if (!READ_ONCE(hpt->changed_words[k]))
-			continue;
-		/* Full barrier: a word's bits are set before its summary bit. */
-		words = xchg(&hpt->changed_words[k], 0);
-		for_each_set_bit(bit, &words, BITS_PER_LONG) {
-			unsigned long w = k * BITS_PER_LONG + bit;
-			unsigned long changed = xchg(&hpt->changed[w], 0);
-
-			list_for_each_entry(reader, &kvm->arch.hpte_readers, node) {
-				/* A reader of a replaced table only fails from now on. */
-				if (reader->hpt_generation != kvm->arch.hpt_generation)
-					continue;
-				reader->nr_pending += hweight_long(changed & ~reader->pending[w]);
-				reader->pending[w] |= changed;
-			}
-		}
+	for (;;) {
+		if (WARN_ON_ONCE(level + 1 >= ARRAY_SIZE(h.level_start)))
+			return 0;
+		h.level_start[level + 1] = h.level_start[level] + BITS_TO_LONGS(nbits);
+		if (nbits <= BITS_PER_LONG)
+			break;
+		nbits = BITS_TO_LONGS(nbits);
+		level++;
 	}
+	ret = harvest_level(&h, level, 0);
+	return ret == -EAGAIN ? 0 : ret;
 }
+
+/* ---- Readers ---- */
 
 int kvmppc_hpte_changes_add_reader(struct kvm *kvm,
 				   struct kvmppc_hpte_changes_reader *reader)
 {
-	unsigned long npte = kvmppc_hpt_npte(&kvm->arch.hpt);
+	struct kvmppc_hpte_rc_sweep *sweep = kvm->arch.hpte_rc_sweep, *new_sweep = NULL;
+	unsigned long budget = ULONG_MAX;
+	int ret;
 
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
-	reader->pending = kvcalloc(BITS_TO_LONGS(npte), sizeof(long), GFP_KERNEL_ACCOUNT);
-	if (!reader->pending)
-		return -ENOMEM;
-	reader->nr_pending = 0;
-	reader->hpt_generation = kvm->arch.hpt_generation;
+	if (!sweep) {
+		new_sweep = kzalloc(sizeof(*sweep), GFP_KERNEL_ACCOUNT);
+		sweep = new_sweep;
+		if (!sweep)
+			return -ENOMEM;
+		hpte_set_init(&sweep->candidates);
+		sweep->hpt_generation = kvm->arch.hpt_generation;
+	}
 
 	/*
 	 * Hcalls and MMU notifiers change HPTEs under kvm->srcu, HPT fd writes
@@ -115,7 +315,15 @@ int kvmppc_hpte_changes_add_reader(struct kvm *kvm,
 	 * What changed before this reader existed goes to the others only:
 	 * its first pass returns the table as it is.
 	 */
-	kvmppc_hpte_changes_harvest(kvm);
+	ret = kvmppc_hpte_changes_harvest(kvm, &budget);
+	if (ret) {
+		atomic_dec(&kvm->arch.hpte_mod_interest);
+		kfree(new_sweep);
+		return ret;
+	}
+	kvm->arch.hpte_rc_sweep = sweep;
+	hpte_set_init(&reader->pending);
+	reader->hpt_generation = kvm->arch.hpt_generation;
 	list_add(&reader->node, &kvm->arch.hpte_readers);
 	return 0;
 }
@@ -125,15 +333,33 @@ void kvmppc_hpte_changes_remove_reader(struct kvm *kvm,
 {
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
-	atomic_dec(&kvm->arch.hpte_mod_interest);
 	list_del(&reader->node);
-	kvfree(reader->pending);
-	reader->pending = NULL;
+	hpte_set_destroy(&reader->pending);
+	if (list_empty(&kvm->arch.hpte_readers)) {
+		hpte_set_destroy(&kvm->arch.hpte_rc_sweep->candidates);
+		kfree(kvm->arch.hpte_rc_sweep);
+		kvm->arch.hpte_rc_sweep = NULL;
+	}
+	atomic_dec(&kvm->arch.hpte_mod_interest);
+}
+
+bool kvmppc_hpte_changes_pending(struct kvmppc_hpte_changes_reader *reader,
+				 unsigned long index)
+{
+	return hpte_set_test(&reader->pending, index);
+}
+
+/* The first HPTE pending for @reader in [@from, @end), or @end. */
+unsigned long kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader,
+				       unsigned long from, unsigned long end)
+{
+	return hpte_set_next(&reader->pending, from, end);
 }
 
 /*
  * @reader folded R/C the hardware set into HPTE @index and is returning it:
  * a change for every other reader, but not one @reader must send again.
+ * Short of memory, mark it in the shared map: everyone gets it then.
  */
 void kvmppc_hpte_changes_note_for_others(struct kvm *kvm,
 					 struct kvmppc_hpte_changes_reader *reader,
@@ -144,10 +370,13 @@ void kvmppc_hpte_changes_note_for_others(struct kvm *kvm,
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
 	list_for_each_entry(other, &kvm->arch.hpte_readers, node) {
-		if (other == reader || other->hpt_generation != kvm->arch.hpt_generation)
+		if (other == reader || other->hpt_generation != kvm->arch.hpt_generation ||
+		    index >= other->track_end)
 			continue;
-		if (!__test_and_set_bit(index, other->pending))
-			other->nr_pending++;
+		if (hpte_set_add(&other->pending, index)) {
+			kvmppc_hpte_note_change(kvm, index);
+			return;
+		}
 	}
 }
 
@@ -155,52 +384,143 @@ void kvmppc_hpte_changes_note_for_others(struct kvm *kvm,
 void kvmppc_hpte_changes_consume(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
 				 unsigned long index, unsigned long n)
 {
+	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
+
+	hpte_set_clear(&reader->pending, index, n);
+}
+
+/*
+ * @reader consumed HPTEs [@index, @index + @n), but they never reached
+ * userspace: pending again.  Short of memory, mark them in the shared map
+ * instead (everyone gets them then; with mmu_setup_lock held no reader
+ * opens meanwhile, so no HPTE lock is needed).
+ */
+void kvmppc_hpte_changes_unconsume(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
+				   unsigned long index, unsigned long n)
+{
 	unsigned long i;
 
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
 	for (i = index; i < index + n; i++)
-		if (__test_and_clear_bit(i, reader->pending))
-			reader->nr_pending--;
+		if (hpte_set_add(&reader->pending, i))
+			kvmppc_hpte_note_change(kvm, i);
+}
+
+/* ---- R and C set by the hardware ---- */
+
+/* Could the hardware still set R or C in a valid entry whose guest R is @r? */
+static bool hpte_rc_may_change(u64 r)
+{
+	return !(r & HPTE_R_R) || (hpte_is_writable(r) && !(r & HPTE_R_C));
 }
 
 /*
- * The hardware sets R and C in an HPTE without telling anyone.  Fold such
- * bits into the guest view of every valid HPTE and mark those entries
- * changed.  Costs a read of the whole HPT: done only before a reader would
- * report that nothing changed.
+ * A reader returned HPTE @index, @valid with guest R @guest_r: keep it among
+ * the sweep's candidates if the hardware may still set R or C in it.
  */
-void kvmppc_hpte_changes_sweep_rc(struct kvm *kvm)
+int kvmppc_hpte_changes_track_rc(struct kvm *kvm, unsigned long index, bool valid,
+				 u64 guest_r)
 {
-	struct kvm_hpt_info *hpt = &kvm->arch.hpt;
-	unsigned long i, npte = kvmppc_hpt_npte(hpt);
+	struct kvmppc_hpte_set *candidates = &kvm->arch.hpte_rc_sweep->candidates;
 
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
-	for (i = 0; i < npte; i++) {
-		__be64 *hptep = (__be64 *)(hpt->virt + (i << 4));
-		struct revmap_entry *rev = &hpt->rev[i];
-		unsigned long rc;
+	if (valid && hpte_rc_may_change(guest_r))
+		return hpte_set_add(candidates, index);
+	if (hpte_set_test(candidates, index))
+		hpte_set_clear(candidates, index, 1);
+	return 0;
+}
 
-		if (!(i % SZ_4K))
-			cond_resched();
-		if (!(be64_to_cpu(READ_ONCE(hptep[0])) & HPTE_V_VALID))
-			continue;
-		rc = be64_to_cpu(READ_ONCE(hptep[1])) & (HPTE_R_R | HPTE_R_C);
-		if (!(rc & ~READ_ONCE(rev->guest_rpte)))
-			continue;
+/*
+ * Has a vcpu run since the last sweep?  While one runs, always.  A vcpu
+ * notes it ran before vcpus_running drops (kvmppc_hpte_changes_vcpu_ran()).
+ */
+static bool hpte_rc_unswept(struct kvm *kvm)
+{
+	if (atomic_read(&kvm->arch.vcpus_running))
+		return true;
+	smp_rmb();	/* vcpus_running, then the flag it was dropped after */
+	return atomic_xchg(&kvm->arch.hpte_rc_unswept, 0);
+}
 
-		preempt_disable();
-		while (!try_lock_hpte(hptep, HPTE_V_HVLOCK))
-			cpu_relax();
-		if (be64_to_cpu(hptep[0]) & HPTE_V_VALID) {
-			rc = be64_to_cpu(hptep[1]) & (HPTE_R_R | HPTE_R_C) & ~rev->guest_rpte;
-			if (rc) {
-				rev->guest_rpte |= rc;
-				kvmppc_hpte_note_change(kvm, i);
-			}
+/*
+ * Fold the R and C the hardware set into HPTE @i's guest view.  Could the
+ * hardware still set one in it?
+ */
+static bool hpte_fold_rc(struct kvm *kvm, unsigned long i)
+{
+	__be64 *hptep = (__be64 *)(kvm->arch.hpt.virt + (i << 4));
+	struct revmap_entry *rev = &kvm->arch.hpt.rev[i];
+	unsigned long v, rc;
+	bool may_change = false;
+
+	preempt_disable();
+	while (!try_lock_hpte(hptep, HPTE_V_HVLOCK))
+		cpu_relax();
+	v = be64_to_cpu(hptep[0]);
+	if (v & HPTE_V_VALID) {
+		rc = be64_to_cpu(hptep[1]) & (HPTE_R_R | HPTE_R_C) & ~rev->guest_rpte;
+		if (rc) {
+			rev->guest_rpte |= rc;
+			kvmppc_hpte_note_change(kvm, i);
 		}
-		unlock_hpte(hptep, be64_to_cpu(hptep[0]));
-		preempt_enable();
 	}
+	if (v & (HPTE_V_VALID | HPTE_V_ABSENT))
+		may_change = hpte_rc_may_change(rev->guest_rpte);
+	unlock_hpte(hptep, v);
+	preempt_enable();
+	return may_change;
+}
+
+/*
+ * Before a reader reports that nothing changed: if a vcpu ran since the
+ * last sweep, fold R and C the hardware set into the candidates and mark
+ * those that gained one as changed.  Visits at most *@budget candidates,
+ * the last in *@last.  Returns 1 if the sweep is not over, else 0: over,
+ * or not needed since no vcpu ran.  A sweep started while vcpus ran gives
+ * way to a new one once they have all stopped, so that the sweep behind a
+ * 0 that QEMU reads with its vcpus stopped is exact.
+ */
+int kvmppc_hpte_changes_sweep_rc(struct kvm *kvm, unsigned long *budget,
+				 unsigned long *last)
+{
+	struct kvmppc_hpte_rc_sweep *sweep = kvm->arch.hpte_rc_sweep;
+	unsigned long npte = kvmppc_hpt_npte(&kvm->arch.hpt);
+
+	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
+
+	if (sweep->hpt_generation != kvm->arch.hpt_generation) {
+		hpte_set_destroy(&sweep->candidates);
+		sweep->hpt_generation = kvm->arch.hpt_generation;
+		sweep->active = false;
+	}
+	if (!sweep->active) {
+		if (!hpte_rc_unswept(kvm))
+			return 0;
+		sweep->active = true;
+		sweep->cursor = 0;
+	}
+
+	while (*budget) {
+		unsigned long i = hpte_set_next(&sweep->candidates, sweep->cursor, npte);
+
+		if (i >= npte) {
+			sweep->active = false;
+			if (atomic_read(&kvm->arch.vcpus_running) || !hpte_rc_unswept(kvm))
+				return 0;
+			sweep->active = true;
+			sweep->cursor = 0;
+			continue;
+		}
+		(*budget)--;
+		if (!hpte_fold_rc(kvm, i))
+			hpte_set_clear(&sweep->candidates, i, 1);
+		*last = i;
+		sweep->cursor = i + 1;
+		if (!(*budget % 1024))
+			cond_resched();
+	}
+	return 1;
 }

@@ -17,8 +17,11 @@
  * returned them (see book3s_hv_hpte_changes.c), and 0 only when there are
  * none.  A writer creates, replaces and invalidates HPTEs as records say.
  *
- * Everything below runs under kvm->arch.mmu_setup_lock, which keeps the
- * HPT from being resized, reallocated or switched to radix meanwhile.
+ * Each read() and write() costs what it returns or takes, plus a bounded
+ * amount of work: at any table size, QEMU's 5 ms iterations stay 5 ms.
+ * Records are built and applied under kvm->arch.mmu_setup_lock, which keeps
+ * the HPT from being resized, reallocated or switched to radix meanwhile;
+ * userspace memory is copied with only the fd's own lock held.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -38,14 +41,25 @@
 /* Records are built in a kernel buffer of at most this size, then copied. */
 #define HTAB_READ_CHUNK		SZ_64K
 #define HTAB_RUN_MAX		U16_MAX
+/*
+ * What one read() may do beyond the entries it returns: visit this many
+ * HPTEs it does not return in full (invalid runs, R/C sweep candidates),
+ * and harvest this many words of 64 changed HPTEs per record buffer.
+ */
+#define HTAB_READ_VISITS	8192
+#define HTAB_READ_HARVEST	256
 
 struct kvm_htab_fd {
 	struct kvm *kvm;
 	u64 flags;
+	struct mutex lock;		/* one read() or write() at a time */
 	/* Readers only. */
 	struct kvmppc_hpte_changes_reader changes;
 	unsigned long cursor;		/* next HPTE index to look at */
 	bool first_pass;
+	/* Writers only: a record's entries, then room for those they replace. */
+	__be64 *record;
+	size_t record_size;
 };
 
 static bool htab_fd_is_writer(struct kvm_htab_fd *fd)
@@ -152,26 +166,34 @@ static bool htab_guest_view(struct kvm *kvm, unsigned long i, u64 *v_out, u64 *r
 }
 
 /*
- * Read HPTE @i for reader @fd, locked so that it is never torn.  R and C the
- * hardware set are folded into the reverse map: a change for the other
- * readers; this one returns it now.  Returns false for an invalid entry, and
- * for a valid one a bolted-only reader does not want.
+ * Read HPTE @i for reader @fd.  A valid entry is read locked, so that it is
+ * never torn; R and C the hardware set are folded into the reverse map: a
+ * change for the other readers, this one returns it now.  An invalid one
+ * needs no lock: nothing of it is returned, and whoever is entering it marks
+ * the change.  Returns 1 for a valid entry the reader wants, 0 for an
+ * invalid one (or a valid one a bolted-only reader does not want), or
+ * -ENOMEM if the entry could not be tracked for R and C (not returned).
  */
-static bool htab_read_hpte(struct kvm_htab_fd *fd, unsigned long i, u64 *v_out, u64 *r_out)
+static int htab_read_hpte(struct kvm_htab_fd *fd, unsigned long i, u64 *v_out, u64 *r_out)
 {
 	struct kvm *kvm = fd->kvm;
 	__be64 *hptep = htab_hptep(kvm, i);
 	unsigned long v, rc;
-	bool valid;
+	bool valid = false;
+	int ret;
 
-	v = htab_lock_hpte(hptep);
-	valid = htab_guest_view(kvm, i, v_out, r_out, &rc);
-	if (rc) {
-		kvm->arch.hpt.rev[i].guest_rpte |= rc;
-		kvmppc_hpte_changes_note_for_others(kvm, &fd->changes, i);
+	if (be64_to_cpu(READ_ONCE(hptep[0])) & (HPTE_V_VALID | HPTE_V_ABSENT)) {
+		v = htab_lock_hpte(hptep);
+		valid = htab_guest_view(kvm, i, v_out, r_out, &rc);
+		if (rc)
+			kvm->arch.hpt.rev[i].guest_rpte |= rc;
+		htab_unlock_hpte(hptep, v);
+		if (rc)
+			kvmppc_hpte_changes_note_for_others(kvm, &fd->changes, i);
 	}
-	htab_unlock_hpte(hptep, v);
-
+	ret = kvmppc_hpte_changes_track_rc(kvm, i, valid, valid ? *r_out : 0);
+	if (ret)
+		return ret;
 	return valid && (!(fd->flags & KVM_GET_HTAB_BOLTED_ONLY) || (*v_out & HPTE_V_BOLTED));
 }
 
@@ -190,35 +212,46 @@ static int htab_fd_check_table(struct kvm_htab_fd *fd)
 
 static bool htab_wanted(struct kvm_htab_fd *fd, unsigned long i)
 {
-	return fd->first_pass || test_bit(i, fd->changes.pending);
+	return fd->first_pass || kvmppc_hpte_changes_pending(&fd->changes, i);
 }
 
 /*
  * Fill one record starting at HPTE @i with the run of valid entries there,
  * then the run of invalid ones, stopping before @end, at an entry this read
- * does not return, at a full run or a full buffer.  What decides the
+ * does not return, at a full run or a full buffer, or once *@budget
+ * invalid entries past the record's first were visited.  What decides the
  * record is read once only (a running guest may change an entry between two
- * reads): the entry that ends a run is read again, locked, by the next
- * record.  Returns the index after the record.
+ * reads): the entry that ends a run is read again by the next record.
+ * Returns the index after the record, or -ENOMEM for an entry that could
+ * not be read (it starts the next record).
  */
-static unsigned long htab_fill_record(struct kvm_htab_fd *fd, struct htab_out *out,
-				      struct kvm_get_htab_header *hdr,
-				      unsigned long i, unsigned long end)
+static long htab_fill_record(struct kvm_htab_fd *fd, struct htab_out *out,
+			     struct kvm_get_htab_header *hdr, unsigned long i,
+			     unsigned long end, unsigned long *budget)
 {
 	u64 v, r;
+	int ret = 0;
 
 	for (; i < end && htab_wanted(fd, i); i++) {
-		if (!htab_read_hpte(fd, i, &v, &r))
+		ret = htab_read_hpte(fd, i, &v, &r);
+		if (ret <= 0)
 			break;
 		if (hdr->n_valid == HTAB_RUN_MAX || !htab_out_has_room_for_hpte(out))
 			return i;
 		htab_out_add_hpte(out, hdr, v, r);
 	}
+	if (ret < 0)
+		return hdr->n_valid ? i : ret;
 	if (i >= end || !htab_wanted(fd, i))
 		return i;
 
-	/* HPTE @i was read invalid.  A run may be 65535 entries long. */
+	/* HPTE @i was read invalid: count it and the invalid run after it. */
 	do {
+		if (hdr->n_valid || hdr->n_invalid) {
+			if (!*budget)
+				break;
+			--*budget;
+		}
 		hdr->n_invalid++;
 		i++;
 		if (!(i % SZ_1K))
@@ -228,50 +261,124 @@ static unsigned long htab_fill_record(struct kvm_htab_fd *fd, struct htab_out *o
 	return i;
 }
 
-/*
- * Fill @out with whole records from the cursor on: on the first pass every
- * HPTE up to the end of the table, later the changed HPTEs, going round the
- * table once at most.
- */
-static void htab_fill(struct kvm_htab_fd *fd, struct htab_out *out)
+/* Fill @out with records of the HPTEs from @i, up to @end, that this read returns. */
+static int htab_fill_range(struct kvm_htab_fd *fd, struct htab_out *out, unsigned long i,
+			   unsigned long end, unsigned long *budget, unsigned long *next)
 {
-	unsigned long npte = kvmppc_hpt_npte(&fd->kvm->arch.hpt);
-	unsigned long i = fd->cursor, end = npte;
-	bool wrapped = false;
-
 	for (;;) {
 		struct kvm_get_htab_header *hdr;
+		long after;
 
-		if (!fd->first_pass) {
-			i = find_next_bit(fd->changes.pending, end, i);
-			if (i >= end) {
-				if (wrapped || !fd->cursor)
-					break;
-				wrapped = true;
-				end = fd->cursor;
-				i = 0;
-				continue;
-			}
-		} else if (i >= npte) {
-			break;
-		}
-
+		if (!fd->first_pass)
+			i = kvmppc_hpte_changes_next(&fd->changes, i, end);
+		*next = i;
+		if (i >= end)
+			return 0;
 		hdr = htab_out_begin(out, i);
 		if (!hdr)
-			break;
-		i = htab_fill_record(fd, out, hdr, i, end);
-		if (!hdr->n_valid && !hdr->n_invalid) {
+			return 0;
+		after = htab_fill_record(fd, out, hdr, i, end, budget);
+		if (after < 0 || (!hdr->n_valid && !hdr->n_invalid)) {
 			htab_out_cancel(out);
-			break;
+			return after < 0 ? after : 0;
 		}
-		if (fd->first_pass && i >= npte)
-			break;		/* a read ends where the first pass ends */
+		i = after;
+		*next = i;
+		if (!*budget)
+			return 0;
 	}
 }
 
+/* The changed HPTEs, from the cursor on, going round the table once at most. */
+static int htab_fill_changed(struct kvm_htab_fd *fd, struct htab_out *out,
+			     unsigned long *budget)
+{
+	unsigned long npte = kvmppc_hpt_npte(&fd->kvm->arch.hpt), next;
+	int ret;
+
+	ret = htab_fill_range(fd, out, fd->cursor, npte, budget, &next);
+	if (ret || next < npte || !fd->cursor)
+		return ret;
+	return htab_fill_range(fd, out, 0, fd->cursor, budget, &next);
+}
+
+/* A record of HPTE @i alone, whatever it holds: true, if not news. */
+static int htab_fill_one(struct kvm_htab_fd *fd, struct htab_out *out, unsigned long i)
+{
+	struct kvm_get_htab_header *hdr = htab_out_begin(out, i);
+	u64 v, r;
+	int ret;
+
+	ret = htab_read_hpte(fd, i, &v, &r);
+	if (ret < 0) {
+		htab_out_cancel(out);
+		return ret;
+	}
+	if (ret)
+		htab_out_add_hpte(out, hdr, v, r);
+	else
+		hdr->n_invalid = 1;
+	return 0;
+}
+
 /*
- * Userspace has the records in @out: the HPTEs they cover are no longer
- * pending for this fd, and the next read starts after the last of them.
+ * Fill @out with whole records: on the first pass every HPTE from the
+ * cursor up to the end of the table, later the changed HPTEs.  A read
+ * harvests changes once, when it starts (@start): what changes while it
+ * copies out comes in the next read.  With nothing changed, R and C the
+ * hardware set are all that may be left: sweep for them.  A sweep cut
+ * short by the budget has not shown that nothing changed, and a read that
+ * returns nothing says so: return the last entry it looked at instead.
+ */
+static int htab_fill(struct kvm_htab_fd *fd, struct htab_out *out, unsigned long *budget,
+		     bool start)
+{
+	struct kvm *kvm = fd->kvm;
+	unsigned long harvest = HTAB_READ_HARVEST, next, last = 0;
+	int ret, sweeping;
+
+	if (start) {
+		ret = kvmppc_hpte_changes_harvest(kvm, &harvest);
+		if (ret)
+			return ret;
+	}
+	if (fd->first_pass)
+		return htab_fill_range(fd, out, fd->cursor, kvmppc_hpt_npte(&kvm->arch.hpt),
+				       budget, &next);
+
+	ret = htab_fill_changed(fd, out, budget);
+	if (ret || out->len || !start)
+		return ret;
+
+	sweeping = kvmppc_hpte_changes_sweep_rc(kvm, budget, &last);
+	harvest = HTAB_READ_HARVEST;
+	ret = kvmppc_hpte_changes_harvest(kvm, &harvest);
+	if (!ret)
+		ret = htab_fill_changed(fd, out, budget);
+	if (ret || out->len || !sweeping)
+		return ret;
+	return htab_fill_one(fd, out, last);
+}
+
+/* Where a reader was, to go back there if userspace does not get a read. */
+struct htab_position {
+	unsigned long cursor;
+	unsigned long track_end;
+	bool first_pass;
+};
+
+static void htab_save_position(struct kvm_htab_fd *fd, struct htab_position *pos)
+{
+	pos->cursor = fd->cursor;
+	pos->track_end = fd->changes.track_end;
+	pos->first_pass = fd->first_pass;
+}
+
+/*
+ * Userspace is getting the records in @out: the HPTEs they cover are no
+ * longer pending for this fd, and the next read starts after the last of
+ * them.  On the first pass, changes to the entries it has passed are
+ * tracked from now on.
  */
 static void htab_consume(struct kvm_htab_fd *fd, struct htab_out *out)
 {
@@ -286,10 +393,40 @@ static void htab_consume(struct kvm_htab_fd *fd, struct htab_out *out)
 		fd->cursor = hdr->index + n;
 		pos += htab_record_bytes(hdr);
 	}
+	if (fd->first_pass)
+		fd->changes.track_end = max(fd->changes.track_end, fd->cursor);
 	if (fd->cursor >= npte) {
 		fd->cursor = 0;
 		fd->first_pass = false;
+		fd->changes.track_end = npte;
 	}
+}
+
+/*
+ * The copy of @out to userspace failed: go back to @pos, and have the
+ * changed entries @out returned pending again.  The first pass reads its
+ * entries again anyway.
+ */
+static void htab_unconsume(struct kvm_htab_fd *fd, struct htab_out *out,
+			   const struct htab_position *pos)
+{
+	struct kvm *kvm = fd->kvm;
+	size_t off;
+
+	mutex_lock(&kvm->arch.mmu_setup_lock);
+	if (!pos->first_pass && !htab_fd_check_table(fd)) {
+		for (off = 0; off < out->len; ) {
+			struct kvm_get_htab_header *hdr = (void *)(out->buf + off);
+
+			kvmppc_hpte_changes_unconsume(kvm, &fd->changes, hdr->index,
+						      hdr->n_valid + hdr->n_invalid);
+			off += htab_record_bytes(hdr);
+		}
+	}
+	fd->cursor = pos->cursor;
+	fd->changes.track_end = pos->track_end;
+	fd->first_pass = pos->first_pass;
+	mutex_unlock(&kvm->arch.mmu_setup_lock);
 }
 
 static ssize_t kvm_htab_fd_read(struct file *file, char __user *buf, size_t count,
@@ -297,6 +434,7 @@ static ssize_t kvm_htab_fd_read(struct file *file, char __user *buf, size_t coun
 {
 	struct kvm_htab_fd *fd = file->private_data;
 	struct kvm *kvm = fd->kvm;
+	unsigned long budget = HTAB_READ_VISITS;
 	struct htab_out out = {};
 	ssize_t done = 0;
 	int ret = 0;
@@ -307,39 +445,36 @@ static ssize_t kvm_htab_fd_read(struct file *file, char __user *buf, size_t coun
 	if (!out.buf)
 		return -ENOMEM;
 
-	mutex_lock(&kvm->arch.mmu_setup_lock);
-	ret = htab_fd_check_table(fd);
-	if (ret)
-		goto unlock;
-
-	kvmppc_hpte_changes_harvest(kvm);
-	if (!fd->first_pass && !fd->changes.nr_pending) {
-		/* Only 0 if nothing changed at all: R/C bits included. */
-		kvmppc_hpte_changes_sweep_rc(kvm);
-		kvmppc_hpte_changes_harvest(kvm);
-	}
-
+	mutex_lock(&fd->lock);
 	while (count - done >= HTAB_READ_MIN) {
-		bool first_pass = fd->first_pass;
+		struct htab_position pos;
 
+		htab_save_position(fd, &pos);
 		out.len = 0;
 		out.size = min_t(size_t, count - done, HTAB_READ_CHUNK);
-		htab_fill(fd, &out);
+
+		mutex_lock(&kvm->arch.mmu_setup_lock);
+		ret = htab_fd_check_table(fd);
+		if (!ret)
+			ret = htab_fill(fd, &out, &budget, !done);
+		htab_consume(fd, &out);
+		mutex_unlock(&kvm->arch.mmu_setup_lock);
 		if (!out.len)
 			break;
-		/* Nothing is consumed unless userspace got it. */
+
+		/* An error after some records waits for the next read. */
+		ret = 0;
 		if (copy_to_user(buf + done, out.buf, out.len)) {
+			htab_unconsume(fd, &out, &pos);
 			ret = -EFAULT;
 			break;
 		}
-		htab_consume(fd, &out);
 		done += out.len;
-		if (first_pass && !fd->first_pass)
+		if ((pos.first_pass && !fd->first_pass) || !budget)
 			break;
 		cond_resched();
 	}
-unlock:
-	mutex_unlock(&kvm->arch.mmu_setup_lock);
+	mutex_unlock(&fd->lock);
 	kvfree(out.buf);
 	return done ? done : ret;
 }
@@ -510,46 +645,6 @@ out:
 }
 
 /*
- * Apply one record of at most @len bytes at @ubuf, all or nothing: it is
- * copied in first (no fault under kvm->srcu), checked whole before the HPT
- * is touched, and undone if the host refuses one of its entries.  Returns
- * the bytes it took, or an error.
- */
-static ssize_t htab_write_record(struct kvm *kvm, const char __user *ubuf, size_t len,
-				 bool *vrma)
-{
-	unsigned long npte = kvmppc_hpt_npte(&kvm->arch.hpt);
-	struct kvm_get_htab_header hdr;
-	__be64 *hptes = NULL;
-	size_t bytes;
-	int ret;
-
-	if (len < HTAB_HEADER_BYTES)
-		return -EINVAL;
-	if (copy_from_user(&hdr, ubuf, HTAB_HEADER_BYTES))
-		return -EFAULT;
-	if ((u64)hdr.index + hdr.n_valid + hdr.n_invalid > npte)
-		return -EINVAL;
-	bytes = HTAB_HEADER_BYTES + (size_t)hdr.n_valid * HTAB_HPTE_BYTES;
-	if (len < bytes)
-		return -EINVAL;
-
-	if (hdr.n_valid) {
-		/* The record's entries, then room to keep the ones they replace. */
-		hptes = kvmalloc_array(hdr.n_valid, 2 * HTAB_HPTE_BYTES, GFP_KERNEL_ACCOUNT);
-		if (!hptes)
-			return -ENOMEM;
-		if (copy_from_user(hptes, ubuf + HTAB_HEADER_BYTES, bytes - HTAB_HEADER_BYTES)) {
-			kvfree(hptes);
-			return -EFAULT;
-		}
-	}
-	ret = htab_apply_record(kvm, hdr.index, hptes, hdr.n_valid, hdr.n_invalid, vrma);
-	kvfree(hptes);
-	return ret ? ret : bytes;
-}
-
-/*
  * Entries must not change under a running guest: with mmu_ready clear no
  * vcpu enters the guest, and if one is in KVM_RUN already, refuse.
  */
@@ -565,31 +660,27 @@ static int htab_keep_vcpus_out(struct kvm *kvm, bool *mmu_was_ready)
 	return -EBUSY;
 }
 
-static ssize_t kvm_htab_fd_write(struct file *file, const char __user *buf, size_t count,
-				 loff_t *ppos)
+/*
+ * Apply the record of @hdr, whose @hdr->n_valid entries are in @hptes, with
+ * room after them for as many more: all or nothing.
+ */
+static int htab_apply(struct kvm *kvm, const struct kvm_get_htab_header *hdr, __be64 *hptes)
 {
-	struct kvm_htab_fd *fd = file->private_data;
-	struct kvm *kvm = fd->kvm;
 	bool mmu_was_ready, vrma = false;
-	ssize_t done = 0, ret = 0;
+	int ret;
 
 	mutex_lock(&kvm->arch.mmu_setup_lock);
-	if (kvm_is_radix(kvm) || !kvm->arch.hpt.virt) {
-		ret = -ESTALE;
+	ret = -ESTALE;
+	if (kvm_is_radix(kvm) || !kvm->arch.hpt.virt)
 		goto unlock;
-	}
-
+	ret = -EINVAL;
+	if ((u64)hdr->index + hdr->n_valid + hdr->n_invalid > kvmppc_hpt_npte(&kvm->arch.hpt))
+		goto unlock;
 	ret = htab_keep_vcpus_out(kvm, &mmu_was_ready);
 	if (ret)
 		goto unlock;
 
-	while (done < count) {
-		ret = htab_write_record(kvm, buf + done, count - done, &vrma);
-		if (ret < 0)
-			break;
-		done += ret;
-		cond_resched();
-	}
+	ret = htab_apply_record(kvm, hdr->index, hptes, hdr->n_valid, hdr->n_invalid, &vrma);
 
 	/* With the VRMA restored the guest can run as it did; else KVM_RUN sets it up. */
 	if (vrma && cpu_has_feature(CPU_FTR_ARCH_300))
@@ -599,6 +690,77 @@ static ssize_t kvm_htab_fd_write(struct file *file, const char __user *buf, size
 	kvm->arch.mmu_ready = mmu_was_ready || vrma;
 unlock:
 	mutex_unlock(&kvm->arch.mmu_setup_lock);
+	return ret;
+}
+
+/* Room for @n entries and as many more to keep those they replace. */
+static __be64 *htab_record_buffer(struct kvm_htab_fd *fd, unsigned long n)
+{
+	size_t size = max_t(size_t, n * 2 * HTAB_HPTE_BYTES, SZ_4K);
+
+	if (size <= fd->record_size)
+		return fd->record;
+	kvfree(fd->record);
+	fd->record_size = 0;
+	fd->record = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	if (fd->record)
+		fd->record_size = size;
+	return fd->record;
+}
+
+/*
+ * Apply one record of at most @len bytes at @ubuf, all or nothing: it is
+ * copied in first, with no lock but the fd's, checked whole before the
+ * HPT is touched, and undone if the host refuses one of its entries.
+ * Returns the bytes it took, or an error.
+ */
+static ssize_t htab_write_record(struct kvm_htab_fd *fd, const char __user *ubuf, size_t len)
+{
+	struct kvm_get_htab_header hdr;
+	__be64 *hptes = NULL;
+	size_t bytes;
+	int ret;
+
+	if (len < HTAB_HEADER_BYTES)
+		return -EINVAL;
+	if (copy_from_user(&hdr, ubuf, HTAB_HEADER_BYTES))
+		return -EFAULT;
+	bytes = HTAB_HEADER_BYTES + (size_t)hdr.n_valid * HTAB_HPTE_BYTES;
+	if (len < bytes)
+		return -EINVAL;
+
+	if (hdr.n_valid) {
+		hptes = htab_record_buffer(fd, hdr.n_valid);
+		if (!hptes)
+			return -ENOMEM;
+		if (copy_from_user(hptes, ubuf + HTAB_HEADER_BYTES, bytes - HTAB_HEADER_BYTES))
+			return -EFAULT;
+	}
+	ret = htab_apply(fd->kvm, &hdr, hptes);
+	return ret ? ret : bytes;
+}
+
+static ssize_t kvm_htab_fd_write(struct file *file, const char __user *buf, size_t count,
+				 loff_t *ppos)
+{
+	struct kvm_htab_fd *fd = file->private_data;
+	ssize_t done = 0, ret = 0;
+
+	/* Hints, to fail before parsing: htab_apply() checks under the lock. */
+	if (READ_ONCE(fd->kvm->arch.radix) || !READ_ONCE(fd->kvm->arch.hpt.virt))
+		return -ESTALE;
+	if (atomic_read(&fd->kvm->arch.vcpus_running))
+		return -EBUSY;
+
+	mutex_lock(&fd->lock);
+	while (done < count) {
+		ret = htab_write_record(fd, buf + done, count - done);
+		if (ret < 0)
+			break;
+		done += ret;
+		cond_resched();
+	}
+	mutex_unlock(&fd->lock);
 	return done ? done : ret;
 }
 
@@ -614,6 +776,8 @@ static int kvm_htab_fd_release(struct inode *inode, struct file *file)
 		kvmppc_hpte_changes_remove_reader(kvm, &fd->changes);
 		mutex_unlock(&kvm->arch.mmu_setup_lock);
 	}
+	kvfree(fd->record);
+	mutex_destroy(&fd->lock);
 	kfree(fd);
 	kvm_put_kvm(kvm);
 	return 0;
@@ -653,8 +817,10 @@ int kvm_vm_ioctl_get_htab_fd(struct kvm *kvm, struct kvm_get_htab_fd *ghf)
 		return -ENOMEM;
 	fd->kvm = kvm;
 	fd->flags = ghf->flags;
+	mutex_init(&fd->lock);
 	fd->cursor = ghf->start_index;
 	fd->first_pass = true;
+	fd->changes.track_end = ghf->start_index;
 
 	mutex_lock(&kvm->arch.mmu_setup_lock);
 	ret = htab_fd_check_vm(kvm);
@@ -680,6 +846,7 @@ int kvm_vm_ioctl_get_htab_fd(struct kvm *kvm, struct kvm_get_htab_fd *ghf)
 		mutex_unlock(&kvm->arch.mmu_setup_lock);
 	}
 out_free:
+	mutex_destroy(&fd->lock);
 	kfree(fd);
 	return ret;
 }

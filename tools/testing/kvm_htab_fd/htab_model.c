@@ -92,8 +92,30 @@ static bool model_view(struct model *m, u64 flags, unsigned long i, u64 *v, u64 
 	return true;
 }
 
-static void model_mark(struct model *m, unsigned long i)
+/* MODEL_TRACE=1 in the environment: every operation on stderr, to replay a failure. */
+static __printf(1, 2) void model_trace(const char *fmt, ...)
 {
+	static int on = -1;
+	va_list ap;
+
+	if (on < 0)
+		on = !!getenv("MODEL_TRACE");
+	if (!on)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * HPTE @i changed.  @hw: only its R/C, set by the hardware; a reader finds
+ * those only in entries it has returned (they are candidates of its sweep):
+ * below its start index, until it has returned the entry, they are news it
+ * may bring, not news it must.
+ */
+static void model_mark_changed(struct model *m, unsigned long i, bool hw)
+{
+	model_trace("  change %lu%s\n", i, hw ? " (hardware)" : "");
 	int k;
 
 	m->changes++;
@@ -102,7 +124,10 @@ static void model_mark(struct model *m, unsigned long i)
 
 		if (!rd->fd)
 			continue;
-		set_bit(i, rd->dirty);
+		if (hw && i < rd->start && !test_bit(i, rd->returned))
+			set_bit(i, rd->may_resend);
+		else
+			set_bit(i, rd->dirty);
 		if (rd->reading)
 			set_bit(i, rd->during);
 	}
@@ -152,7 +177,7 @@ void model_h_enter(struct model *m, unsigned long i, u64 v, u64 r)
 	e->v = v & ~(HPTE_V_HVLOCK | HPTE_V_ABSENT);
 	e->r = r;
 	e->present = model_gpa_is_ram(m, v, r);
-	model_mark(m, i);
+	model_mark_changed(m, i, false);
 }
 
 void model_h_remove(struct model *m, unsigned long i)
@@ -164,7 +189,7 @@ void model_h_remove(struct model *m, unsigned long i)
 	if (ret != H_SUCCESS)
 		return;
 	e->valid = false;
-	model_mark(m, i);
+	model_mark_changed(m, i, false);
 }
 
 void model_h_protect(struct model *m, unsigned long i, u64 pp_n)
@@ -177,7 +202,7 @@ void model_h_protect(struct model *m, unsigned long i, u64 pp_n)
 	if (ret != H_SUCCESS)
 		return;
 	e->r = (e->r & ~mask) | (pp_n & mask);
-	model_mark(m, i);
+	model_mark_changed(m, i, false);
 }
 
 void model_h_clear_ref(struct model *m, unsigned long i)
@@ -189,7 +214,7 @@ void model_h_clear_ref(struct model *m, unsigned long i)
 	if (ret != H_SUCCESS)
 		return;
 	e->r &= ~HPTE_R_R;
-	model_mark(m, i);
+	model_mark_changed(m, i, false);
 }
 
 void model_hw_set_rc(struct model *m, unsigned long i, u64 rc)
@@ -197,11 +222,15 @@ void model_hw_set_rc(struct model *m, unsigned long i, u64 rc)
 	struct model_hpte *e = &m->hpte[i];
 	bool done = sim_hw_set_rc(m->kvm, i, rc);
 
+	model_trace("hardware rc %lu %llx\n", i, (unsigned long long)rc);
+
 	model_expect(m, "hardware R/C", i, done, e->valid && e->present);
+	if (!hpte_is_writable(e->r))
+		rc &= ~HPTE_R_C;
 	if (!done || !(rc & ~e->r))
 		return;
 	e->r |= rc;
-	model_mark(m, i);
+	model_mark_changed(m, i, true);
 }
 
 void model_host_unmap(struct model *m, unsigned long i)
@@ -273,6 +302,8 @@ struct model_reader *model_open(struct model *m, u64 flags, unsigned long start,
 		return NULL;
 	memset(rd, 0, sizeof(*rd));
 	rd->fd = sim_get_htab_fd(m->kvm, flags, start);
+	model_trace("open reader %ld flags %llx start %lu\n", (long)(rd - m->readers),
+		    (unsigned long long)flags, start);
 	if (rd->fd < 0)
 		model_fail(m, "KVM_PPC_GET_HTAB_FD(flags %llx, start %lu): %d",
 			   (unsigned long long)flags, start, rd->fd);
@@ -283,8 +314,9 @@ struct model_reader *model_open(struct model *m, u64 flags, unsigned long start,
 	rd->dirty = calloc(BITS_TO_LONGS(m->npte), sizeof(long));
 	rd->during = calloc(BITS_TO_LONGS(m->npte), sizeof(long));
 	rd->may_resend = calloc(BITS_TO_LONGS(m->npte), sizeof(long));
+	rd->returned = calloc(BITS_TO_LONGS(m->npte), sizeof(long));
 	rd->mirror = calloc(m->npte, sizeof(*rd->mirror));
-	if (!rd->dirty || !rd->during || !rd->may_resend || !rd->mirror)
+	if (!rd->dirty || !rd->during || !rd->may_resend || !rd->returned || !rd->mirror)
 		abort();
 	/* A first pass from @start never returns what lies before it. */
 	for (i = 0; i < start; i++) {
@@ -309,6 +341,7 @@ void model_close(struct model *m, struct model_reader *rd)
 	free(rd->dirty);
 	free(rd->during);
 	free(rd->may_resend);
+	free(rd->returned);
 	free(rd->mirror);
 	memset(rd, 0, sizeof(*rd));
 }
@@ -343,10 +376,14 @@ static void model_check_mirror(struct model *m, struct model_reader *rd)
 
 	for (i = 0; i < m->npte; i++) {
 		struct model_hpte *got = &rd->mirror[i];
-		u64 v = 0, r = 0;
+		u64 v = 0, r = 0, rc = 0;
 		bool want = model_view(m, rd->flags, i, &v, &r);
 
-		if (got->valid != want || (want && (got->v != v || got->r != r)))
+		/* R/C the hardware set before the start index, never returned: may be missing. */
+		if (i < rd->start && !test_bit(i, rd->returned))
+			rc = HPTE_R_R | HPTE_R_C;
+		if (got->valid != want ||
+		    (want && (got->v != v || (got->r & ~rc) != (r & ~rc) || (got->r & ~r))))
 			model_fail(m, "0 read; stream: HPTE %lu %s %llx %llx; guest %s %llx %llx",
 				   i, got->valid ? "valid" : "invalid",
 				   (unsigned long long)got->v, (unsigned long long)got->r,
@@ -385,6 +422,7 @@ static void model_parse(struct model *m, struct model_reader *rd, const u8 *buf,
 			model_fail(m, "read ends with %zu bytes of a header", n - pos);
 		memcpy(&hdr, buf + pos, HEADER_BYTES);
 		pos += HEADER_BYTES;
+		model_trace("  record %u +%u +%u\n", hdr.index, hdr.n_valid, hdr.n_invalid);
 		if (!hdr.n_valid && !hdr.n_invalid)
 			model_fail(m, "empty record at HPTE %u", hdr.index);
 		if ((u64)hdr.index + hdr.n_valid + hdr.n_invalid > m->npte)
@@ -414,6 +452,7 @@ static void model_parse(struct model *m, struct model_reader *rd, const u8 *buf,
 			e->r = r;
 			__test_and_clear_bit(i, rd->dirty);
 			__test_and_clear_bit(i, rd->may_resend);
+			set_bit(i, rd->returned);
 		}
 		if (rd->first_pass) {
 			rd->cursor = hdr.index + hdr.n_valid + hdr.n_invalid;
@@ -437,6 +476,7 @@ ssize_t model_read(struct model *m, struct model_reader *rd, size_t count)
 	memset(rd->during, 0, BITS_TO_LONGS(m->npte) * sizeof(long));
 	rd->reading = true;
 	n = sim_read(rd->fd, buf, count);
+	model_trace("read reader %ld count %zu: %zd\n", (long)(rd - m->readers), count, n);
 	rd->reading = false;
 	rd->reads++;
 	m->reads++;

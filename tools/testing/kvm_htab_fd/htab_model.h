@@ -44,6 +44,7 @@ struct model_reader {
 	 * change the model saw after the open.
 	 */
 	unsigned long *may_resend;
+	unsigned long *returned;	/* HPTEs this reader has returned */
 	bool reading;
 	struct model_hpte *mirror;	/* rebuilt from the stream */
 	int dest_fd;		/* write fd the stream is replayed into, or 0 */

@@ -149,7 +149,12 @@ bool sim_hw_set_rc(struct kvm *kvm, unsigned long i, u64 rc)
 
 	if (!(be64_to_cpu(hptep[0]) & HPTE_V_VALID))
 		return false;
+	/* A store the HPTE does not allow sets no C. */
+	if (!hpte_is_writable(be64_to_cpu(hptep[1])))
+		rc &= ~HPTE_R_C;
 	hptep[1] |= cpu_to_be64(rc & (HPTE_R_R | HPTE_R_C));
+	/* Only a vcpu in the guest touches memory: one ran, and has left KVM_RUN. */
+	kvmppc_hpte_changes_vcpu_ran(kvm);
 	return true;
 }
 

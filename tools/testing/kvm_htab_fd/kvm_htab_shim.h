@@ -70,9 +70,22 @@ typedef u64 gfn_t;
 /* Barriers as fences: single-threaded here, but kept in place. */
 #define smp_mb()		__atomic_thread_fence(__ATOMIC_SEQ_CST)	/* full */
 #define smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)	/* stores */
+#define smp_rmb()		__atomic_thread_fence(__ATOMIC_ACQUIRE)	/* loads */
+#define smp_mb__before_atomic()	smp_mb()
 
 #define min_t(type, a, b)	((type)(a) < (type)(b) ? (type)(a) : (type)(b))
 #define max_t(type, a, b)	((type)(a) > (type)(b) ? (type)(a) : (type)(b))
+/* The kernel's min()/max() insist on one type: so do these. */
+#define min(a, b)		__builtin_choose_expr(					\
+	__builtin_types_compatible_p(typeof(a), typeof(b)), ((a) < (b) ? (a) : (b)), (void)0)
+#define max(a, b)		__builtin_choose_expr(					\
+	__builtin_types_compatible_p(typeof(a), typeof(b)), ((a) > (b) ? (a) : (b)), (void)0)
+#define ULONG_MAX		(~0UL)
+/* Custom: a kernel warning is counted, printed, and fails the test that sees it. */
+extern int shim_warnings;
+#define WARN_ON_ONCE(cond)	({ bool __c = (cond);					\
+	if (__c) { shim_warnings++; fprintf(stderr, "kernel: WARN_ON_ONCE(%s)\n", #cond); } \
+	__c; })
 
 #ifndef container_of
 #define container_of(ptr, type, member) \
@@ -115,6 +128,23 @@ static inline bool __test_and_set_bit(unsigned long nr, unsigned long *addr)
 	return old;
 }
 
+#define test_and_set_bit(nr, addr)	__test_and_set_bit(nr, addr)
+
+static inline void __clear_bit(unsigned long nr, unsigned long *addr)
+{
+	addr[BIT_WORD(nr)] &= ~BIT_MASK(nr);
+}
+
+/* Clear @mask in *@ptr and set @bits, atomically in the kernel; the old value. */
+static inline unsigned long set_mask_bits(unsigned long *ptr, unsigned long mask,
+					  unsigned long bits)
+{
+	unsigned long old = *ptr;
+
+	*ptr = (old & ~mask) | bits;
+	return old;
+}
+
 static inline unsigned int hweight_long(unsigned long w)
 {
 	return __builtin_popcountl(w);
@@ -146,6 +176,10 @@ static inline unsigned long find_next_bit(const unsigned long *addr, unsigned lo
 	for ((bit) = find_next_bit((addr), (size), 0); (bit) < (size);	\
 	     (bit) = find_next_bit((addr), (size), (bit) + 1))
 
+#define for_each_set_bit_from(bit, addr, size)				\
+	for ((bit) = find_next_bit((addr), (size), (bit)); (bit) < (size);	\
+	     (bit) = find_next_bit((addr), (size), (bit) + 1))
+
 /* ---- Lists ---- */
 
 struct list_head {
@@ -164,6 +198,11 @@ static inline void list_add(struct list_head *new, struct list_head *head)
 	new->prev = head;
 	head->next->prev = new;
 	head->next = new;
+}
+
+static inline bool list_empty(const struct list_head *head)
+{
+	return head->next == head;
 }
 
 static inline void list_del(struct list_head *entry)
@@ -210,6 +249,11 @@ static inline void atomic_dec(atomic_t *v)
 	v->counter--;
 }
 
+static inline int atomic_xchg(atomic_t *v, int i)
+{
+	return xchg(&v->counter, i);
+}
+
 /* Custom: a mutex that knows whether it is held, for lockdep_assert_held(). */
 struct mutex {	/* single-threaded: held or not */
 	bool held;
@@ -229,6 +273,16 @@ static inline void mutex_unlock(struct mutex *m)
 {
 	SHIM_FATAL_IF(!m->held);
 	m->held = false;
+}
+
+static inline void mutex_init(struct mutex *m)
+{
+	m->held = false;
+}
+
+static inline void mutex_destroy(struct mutex *m)
+{
+	SHIM_FATAL_IF(m->held);
 }
 
 #define lockdep_assert_held(m)	SHIM_FATAL_IF(!(m)->held)
@@ -318,6 +372,55 @@ static inline void *__vmalloc(size_t size, gfp_t gfp)
 #define vfree(p)	shim_free(p)
 
 /*
+ * Custom: an xarray as a flat array of slots, grown as needed.  Its own
+ * memory is the shim's, not counted: the entries are the kernel's.
+ */
+struct xarray {
+	void **slots;
+	unsigned long size;
+};
+
+static inline void xa_init(struct xarray *xa)
+{
+	xa->slots = NULL;
+	xa->size = 0;
+}
+
+static inline void *xa_load(struct xarray *xa, unsigned long index)
+{
+	return index < xa->size ? xa->slots[index] : NULL;
+}
+
+void *shim_xa_store(struct xarray *xa, unsigned long index, void *entry);
+#define xa_store(xa, index, entry, gfp)	shim_xa_store((xa), (index), (entry))
+#define xa_erase(xa, index)		shim_xa_store((xa), (index), NULL)
+
+/* Never an error here: the slot array is the shim's. */
+static inline int xa_err(void *entry)
+{
+	return 0;
+}
+
+static inline void xa_destroy(struct xarray *xa)
+{
+	free(xa->slots);
+	xa_init(xa);
+}
+
+/* The first entry at *@index or after, moving *@index there; NULL if none. */
+static inline void *shim_xa_find(struct xarray *xa, unsigned long *index)
+{
+	for (; *index < xa->size; ++*index)
+		if (xa->slots[*index])
+			return xa->slots[*index];
+	return NULL;
+}
+
+#define xa_for_each_start(xa, index, entry, start)				\
+	for ((index) = (start); ((entry) = shim_xa_find((xa), &(index))); (index)++)
+#define xa_for_each(xa, index, entry)	xa_for_each_start(xa, index, entry, 0)
+
+/*
  * Real mode reaches vmalloc memory through its physical address.  Here the
  * "physical" address is the address itself, but only vmalloc memory has
  * one: anything else is a bug the kernel would crash on.
@@ -382,6 +485,15 @@ extern bool shim_cpu_is_arch_300;
 #define HPTE_R_C		0x0000000000000080UL
 #define HPTE_R_R		0x0000000000000100UL
 #define HPTE_R_KEY_LO		0x0000000000000e00UL
+#define PP_RXRX			3
+#define PP_RXXX			(HPTE_R_PP0 | 2)
+
+static inline int hpte_is_writable(unsigned long ptel)
+{
+	unsigned long pp = ptel & (HPTE_R_PP0 | HPTE_R_PP);
+
+	return pp != PP_RXRX && pp != PP_RXXX;
+}
 
 #define MMU_SEGSIZE_1T		1
 #define SLB_VSID_B_1T		0x4000000000000000UL
@@ -442,7 +554,6 @@ struct kvm_hpt_info {
 	u32 order;
 	int cma;
 	unsigned long *changed;
-	unsigned long *changed_words;
 };
 
 struct kvm_arch {
@@ -453,6 +564,8 @@ struct kvm_arch {
 	atomic_t hpte_mod_interest;
 	struct list_head hpte_readers;
 	u64 hpt_generation;
+	struct kvmppc_hpte_rc_sweep *hpte_rc_sweep;
+	atomic_t hpte_rc_unswept;
 	struct mutex mmu_setup_lock;	/* the HPT fd's, as in the kernel */
 	/* Shim only. */
 	bool radix;

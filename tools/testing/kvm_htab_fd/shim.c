@@ -333,3 +333,24 @@ long kvmppc_do_h_remove(struct kvm *kvm, unsigned long flags, unsigned long pte_
 	unlock_hpte(hptep, 0);
 	return H_SUCCESS;
 }
+
+void *shim_xa_store(struct xarray *xa, unsigned long index, void *entry)
+{
+	void *old;
+
+	if (index >= xa->size) {
+		unsigned long size = xa->size ? xa->size : 64;
+
+		if (!entry)
+			return NULL;
+		while (size <= index)
+			size *= 2;
+		xa->slots = realloc(xa->slots, size * sizeof(void *));
+		SHIM_FATAL_IF(!xa->slots);
+		memset(xa->slots + xa->size, 0, (size - xa->size) * sizeof(void *));
+		xa->size = size;
+	}
+	old = xa->slots[index];
+	xa->slots[index] = entry;
+	return old;
+}

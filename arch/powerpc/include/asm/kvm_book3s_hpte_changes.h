@@ -5,16 +5,16 @@
  *
  * Every path that changes an HPTE as the guest sees it (hcalls, R/C bits
  * harvested by aging, dirty logging or a host unmap, the HPT fd's own
- * writes) calls
- * kvmppc_hpte_note_change() with the HPTE locked; a reader that folds R/C
- * into an entry it is returning tells only the others.  That sets the entry's bit
- * in its HPT's @changed map and the bit of that map's word in
- * @changed_words, so that a harvest finds it without scanning the whole
- * map.  Harvesting moves the bits into a private @pending map of every open
- * reader: what one reader returns is never hidden from another.
+ * writes) calls kvmppc_hpte_note_change() with the HPTE locked.  That sets
+ * the entry's bit in its HPT's @changed map, a tree of bitmaps: level 0 has
+ * one bit per HPTE, each level above one bit per word of the level below,
+ * up to a single word.  A harvest descends from that word to the changed
+ * entries only, so its cost follows what changed, not the table's size.
+ * Harvesting moves the bits into a private set of every open reader: what
+ * one reader returns is never hidden from another.
  *
  * Marking runs in real mode on POWER8 (and POWER9 with a hash host), where
- * vmalloc addresses cannot be used: the maps are reached through their
+ * vmalloc addresses cannot be used: the map is reached through its
  * linear-map alias, as the reverse map is.
  *
  * Include after <linux/kvm_host.h>: the marking reads struct kvm.
@@ -25,22 +25,50 @@
 #include <linux/atomic.h>
 #include <linux/bitops.h>
 #include <linux/list.h>
+#include <linux/xarray.h>
 #include <asm/pte-walk.h>
+
+/*
+ * A set of HPTE indices, kept in chunks of 4096 allocated as the set grows:
+ * its memory follows what it holds, not the size of the HPT.
+ */
+struct kvmppc_hpte_set {
+	struct xarray chunks;		/* chunk number -> its bitmap */
+	unsigned long nr;		/* indices in the set */
+};
 
 /* One reader's view: HPTEs changed since this reader last returned them. */
 struct kvmppc_hpte_changes_reader {
 	struct list_head node;		/* in kvm->arch.hpte_readers */
 	u64 hpt_generation;		/* the table @pending describes */
-	unsigned long *pending;		/* one bit per HPTE */
-	unsigned long nr_pending;
+	struct kvmppc_hpte_set pending;
+	/*
+	 * Changes at or past this index are not kept: the reader's first pass
+	 * has yet to read those entries.  The end of the table once it has.
+	 */
+	unsigned long track_end;
+};
+
+/*
+ * The hardware sets R and C in an HPTE without telling anyone, and only
+ * while a vcpu runs.  Only a valid entry that a reader returned without R,
+ * or writable and without C, can gain one unseen: such entries are
+ * @candidates, and a sweep after a vcpu ran looks at those only.  One per
+ * VM while a reader is open, under mmu_setup_lock.
+ */
+struct kvmppc_hpte_rc_sweep {
+	struct kvmppc_hpte_set candidates;
+	u64 hpt_generation;		/* the table @candidates describes */
+	unsigned long cursor;		/* next candidate, while @active */
+	bool active;
 };
 
 #ifdef CONFIG_KVM_BOOK3S_HV_POSSIBLE
 /* Only HV KVM has an HPT of its own: PR-only builds include this header too. */
 
-static inline unsigned long *kvmppc_hpte_changes_word(unsigned long *map, unsigned long bit)
+static inline unsigned long *kvmppc_hpte_changes_word(unsigned long *map, unsigned long word)
 {
-	return __va(ppc_find_vmap_phys((unsigned long)(map + BIT_WORD(bit))));
+	return __va(ppc_find_vmap_phys((unsigned long)(map + word)));
 }
 
 /*
@@ -51,20 +79,29 @@ static inline unsigned long *kvmppc_hpte_changes_word(unsigned long *map, unsign
 static inline void kvmppc_hpte_note_change(struct kvm *kvm, unsigned long index)
 {
 	struct kvm_hpt_info *hpt = &kvm->arch.hpt;
+	unsigned long nbits = 1UL << (hpt->order - 4), level_start = 0;	/* HPTEs */
 	unsigned long *word;
 
 	if (!atomic_read(&kvm->arch.hpte_mod_interest))
 		return;
 
-	word = kvmppc_hpte_changes_word(hpt->changed, index);
-	if (test_bit(index % BITS_PER_LONG, word))
-		return;		/* whoever set it also sets its word's bit */
-	set_bit(index % BITS_PER_LONG, word);
-
-	/* A harvest reads @changed_words before @changed. */
-	smp_wmb();
-	word = kvmppc_hpte_changes_word(hpt->changed_words, BIT_WORD(index));
-	set_bit(BIT_WORD(index) % BITS_PER_LONG, word);
+	/*
+	 * Set the entry's bit, then its word's bit one level up, and so on:
+	 * stop at a bit already set, whoever set it goes on upwards.  The
+	 * fully ordered test_and_set_bit() puts each bit before the test of
+	 * the one above, which a harvest clears (xchg) before the one below.
+	 */
+	for (;;) {
+		word = kvmppc_hpte_changes_word(hpt->changed, level_start + BIT_WORD(index));
+		if (test_bit(index % BITS_PER_LONG, word) ||
+		    test_and_set_bit(index % BITS_PER_LONG, word))
+			return;
+		if (nbits <= BITS_PER_LONG)
+			return;
+		level_start += BITS_TO_LONGS(nbits);
+		nbits = BITS_TO_LONGS(nbits);
+		index = BIT_WORD(index);
+	}
 }
 
 int kvmppc_hpte_changes_alloc(struct kvm_hpt_info *info);
@@ -74,13 +111,32 @@ int kvmppc_hpte_changes_add_reader(struct kvm *kvm,
 				   struct kvmppc_hpte_changes_reader *reader);
 void kvmppc_hpte_changes_remove_reader(struct kvm *kvm,
 				       struct kvmppc_hpte_changes_reader *reader);
-void kvmppc_hpte_changes_harvest(struct kvm *kvm);
-void kvmppc_hpte_changes_sweep_rc(struct kvm *kvm);
+int kvmppc_hpte_changes_harvest(struct kvm *kvm, unsigned long *budget);
 void kvmppc_hpte_changes_note_for_others(struct kvm *kvm,
 					 struct kvmppc_hpte_changes_reader *reader,
 					 unsigned long index);
 void kvmppc_hpte_changes_consume(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
 				 unsigned long index, unsigned long n);
+void kvmppc_hpte_changes_unconsume(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
+				   unsigned long index, unsigned long n);
+bool kvmppc_hpte_changes_pending(struct kvmppc_hpte_changes_reader *reader,
+				 unsigned long index);
+unsigned long kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader,
+				       unsigned long from, unsigned long end);
+int kvmppc_hpte_changes_track_rc(struct kvm *kvm, unsigned long index, bool valid,
+				 u64 guest_r);
+int kvmppc_hpte_changes_sweep_rc(struct kvm *kvm, unsigned long *budget,
+				 unsigned long *last);
+
+/*
+ * A vcpu is leaving KVM_RUN: the hardware may have set R and C while it ran.
+ * Call right before vcpus_running drops, which a sweep reads first.
+ */
+static inline void kvmppc_hpte_changes_vcpu_ran(struct kvm *kvm)
+{
+	atomic_set(&kvm->arch.hpte_rc_unswept, 1);
+	smp_mb__before_atomic();
+}
 
 #endif /* CONFIG_KVM_BOOK3S_HV_POSSIBLE */
 #endif /* __ASM_KVM_BOOK3S_HPTE_CHANGES_H__ */
