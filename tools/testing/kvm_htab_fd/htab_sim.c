@@ -158,6 +158,17 @@ bool sim_hw_set_rc(struct kvm *kvm, unsigned long i, u64 rc)
 	return true;
 }
 
+void sim_vcpu_run(struct kvm *kvm, bool running)
+{
+	if (running) {
+		atomic_inc(&kvm->arch.vcpus_running);
+		return;
+	}
+	/* As kvmppc_vcpu_run_hv() leaves. */
+	kvmppc_hpte_changes_vcpu_ran(kvm);
+	atomic_dec(&kvm->arch.vcpus_running);
+}
+
 bool sim_host_unmap(struct kvm *kvm, unsigned long i)
 {
 	__be64 *hptep = sim_hptep(kvm, i);

@@ -31,6 +31,9 @@ struct shim_copy_hook {
 extern struct shim_copy_hook shim_copy_to_user_hook;
 
 extern long shim_allocs_live;
+/* Bytes ever allocated; HPTE locks ever taken (visits of valid entries, sweeps). */
+extern unsigned long shim_alloc_bytes;
+extern unsigned long shim_hpte_locks;
 /* Fail the allocation after this many more (0: the next one); -1: never. */
 extern long shim_fail_alloc_in;
 extern int shim_warnings;
@@ -69,8 +72,13 @@ long sim_h_remove(struct kvm *kvm, unsigned long i);
 long sim_h_protect(struct kvm *kvm, unsigned long i, u64 pp_n);
 /* H_CLEAR_REF: clear R. */
 long sim_h_clear_ref(struct kvm *kvm, unsigned long i);
-/* The MMU sets R and C in a present entry; nobody is told.  False if absent. */
+/*
+ * The MMU sets R and C in a present entry (C only if it is writable);
+ * nobody is told, but a vcpu ran.  False if absent.
+ */
 bool sim_hw_set_rc(struct kvm *kvm, unsigned long i, u64 rc);
+/* A vcpu enters KVM_RUN (true) or leaves it (false). */
+void sim_vcpu_run(struct kvm *kvm, bool running);
 /* The host takes the page away (MMU notifier): the entry becomes host-absent. */
 bool sim_host_unmap(struct kvm *kvm, unsigned long i);
 /* A guest access faults the page back in: present again, same guest view. */

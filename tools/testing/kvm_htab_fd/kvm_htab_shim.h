@@ -621,11 +621,15 @@ void kvmppc_setup_partition_table(struct kvm *kvm);
 #define HPTE_GR_RESERVED	HPTE_GR_MODIFIED
 
 /* Custom: the lock bit, without the atomics one thread does not need. */
+extern unsigned long shim_hpte_locks;
+
+/* Custom: the lock bit, without the atomics one thread does not need; counted. */
 static inline bool try_lock_hpte(__be64 *hpte, unsigned long bits)
 {
 	if (be64_to_cpu(hpte[0]) & (bits | HPTE_V_HVLOCK))
 		return false;
 	hpte[0] |= cpu_to_be64(HPTE_V_HVLOCK);
+	shim_hpte_locks++;
 	return true;
 }
 

@@ -17,6 +17,8 @@ bool shim_cpu_is_arch_300;
 struct shim_user_hole shim_user_hole;
 struct shim_copy_hook shim_copy_to_user_hook;
 long shim_allocs_live;
+unsigned long shim_alloc_bytes;
+unsigned long shim_hpte_locks;
 long shim_fail_alloc_in = -1;
 
 void shim_bug(const char *file, int line, const char *what)
@@ -80,6 +82,7 @@ void *shim_alloc(size_t size, bool zero, bool vmalloc)
 	h->vmalloc = vmalloc;
 	h->magic = SHIM_ALLOC_MAGIC;
 	shim_allocs_live++;
+	shim_alloc_bytes += size;
 	if (vmalloc)
 		shim_vmalloc_track(h + 1, size, true);
 	return h + 1;
