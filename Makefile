@@ -90,8 +90,10 @@ harness: tree
 fuzz: tree
 	@scripts/harness.sh fuzz
 
-# First-pass and later-pass cost, 2^16..2^24 entries, then callgrind's
-# instruction counts; kept in tools/testing/kvm_htab_fd/bench-results.txt.
+# The read side's cost at 2^16..2^28 entries (first pass, later passes,
+# QEMU's debug read; time, longest read, entries visited per read, reader
+# memory), then callgrind's instruction counts; kept in
+# tools/testing/kvm_htab_fd/bench-results.txt.
 bench: tree
 	@scripts/harness.sh bench
 

@@ -535,17 +535,23 @@ static long htab_replace_hpte(struct kvm *kvm, unsigned long i, u64 v, u64 r)
 	return kvmppc_virtmode_do_h_enter(kvm, H_EXACT, i, v, r, &idx_ret);
 }
 
-/* HPTE @i as the guest sees it (V 0 if invalid), to put it back later. */
+/*
+ * HPTE @i as the guest sees it (V 0 if invalid), to put it back later.  No
+ * vcpu runs, and mmu_setup_lock keeps other writers out: an entry seen
+ * invalid stays so, and needs no lock (a restore writes into invalid ones).
+ */
 static void htab_save_hpte(struct kvm *kvm, unsigned long i, __be64 *saved)
 {
 	__be64 *hptep = htab_hptep(kvm, i);
 	unsigned long v_locked, rc;
 	u64 v = 0, r = 0;
 
-	v_locked = htab_lock_hpte(hptep);
-	if (!htab_guest_view(kvm, i, &v, &r, &rc))
-		v = 0;
-	htab_unlock_hpte(hptep, v_locked);
+	if (be64_to_cpu(READ_ONCE(hptep[0])) & (HPTE_V_VALID | HPTE_V_ABSENT)) {
+		v_locked = htab_lock_hpte(hptep);
+		if (!htab_guest_view(kvm, i, &v, &r, &rc))
+			v = 0;
+		htab_unlock_hpte(hptep, v_locked);
+	}
 	saved[0] = cpu_to_be64(v);
 	saved[1] = cpu_to_be64(r);
 }

@@ -31,8 +31,9 @@ struct shim_copy_hook {
 extern struct shim_copy_hook shim_copy_to_user_hook;
 
 extern long shim_allocs_live;
-/* Bytes ever allocated; HPTE locks ever taken (visits of valid entries, sweeps). */
+/* Bytes ever allocated, bytes allocated now; HPTE locks ever taken (valid entries read, swept). */
 extern unsigned long shim_alloc_bytes;
+extern long shim_alloc_bytes_live;
 extern unsigned long shim_hpte_locks;
 /* Fail the allocation after this many more (0: the next one); -1: never. */
 extern long shim_fail_alloc_in;

@@ -18,6 +18,7 @@ struct shim_user_hole shim_user_hole;
 struct shim_copy_hook shim_copy_to_user_hook;
 long shim_allocs_live;
 unsigned long shim_alloc_bytes;
+long shim_alloc_bytes_live;
 unsigned long shim_hpte_locks;
 long shim_fail_alloc_in = -1;
 
@@ -83,6 +84,7 @@ void *shim_alloc(size_t size, bool zero, bool vmalloc)
 	h->magic = SHIM_ALLOC_MAGIC;
 	shim_allocs_live++;
 	shim_alloc_bytes += size;
+	shim_alloc_bytes_live += size;
 	if (vmalloc)
 		shim_vmalloc_track(h + 1, size, true);
 	return h + 1;
@@ -107,6 +109,7 @@ void shim_free(const void *p)
 		shim_vmalloc_track((void *)p, h->size, false);
 	h->magic = 0;
 	shim_allocs_live--;
+	shim_alloc_bytes_live -= h->size;
 	free(h);
 }
 

@@ -135,6 +135,7 @@ int kvmppc_hpte_changes_sweep_rc(struct kvm *kvm, unsigned long *budget,
 static inline void kvmppc_hpte_changes_vcpu_ran(struct kvm *kvm)
 {
 	atomic_set(&kvm->arch.hpte_rc_unswept, 1);
+	/* The flag before vcpus_running drops: pairs with smp_rmb() in the sweep. */
 	smp_mb__before_atomic();
 }
 
