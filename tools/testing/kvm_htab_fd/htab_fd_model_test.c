@@ -514,6 +514,43 @@ TEST(rc_sweep_is_bounded)
 }
 
 /*
+ * A read harvests at most 256 words of 64 HPTEs from the shared log; the
+ * rest waits for the next read, and nothing is lost on the way: 3000
+ * changes in 3000 words of a 2^18-entry table, read 2048 bytes at a time.
+ */
+TEST(harvest_is_bounded)
+{
+	struct kvm *kvm = sim_vm_create(22, RAM_BYTES);
+	unsigned long i, returned = 0;
+	u8 buf[2048];
+	ssize_t n;
+	int fd;
+
+	fd = sim_get_htab_fd(kvm, 0, 0);
+	ASSERT_LT(0, drain(fd));
+	for (i = 0; i < 3000; i++)
+		ASSERT_EQ(H_SUCCESS, sim_h_enter(kvm, 64 * i + i % 32 * 2, (i << 12) | HPTE_V_VALID,
+						 HPTE_R_R | HPTE_R_C));
+	while ((n = sim_read(fd, buf, sizeof(buf))) > 0) {
+		size_t pos = 0;
+
+		while (pos < (size_t)n) {
+			struct kvm_get_htab_header hdr = record_at(buf, pos);
+
+			ASSERT_EQ(1, hdr.n_valid);
+			ASSERT_EQ(0, hdr.n_invalid);
+			ASSERT_EQ(hdr.index / 64 % 32 * 2, hdr.index % 64);
+			returned++;
+			pos += HEADER_BYTES + HPTE_BYTES;
+		}
+	}
+	ASSERT_EQ(0, n);
+	ASSERT_EQ(3000, returned);
+	ASSERT_EQ(0, sim_close(fd));
+	sim_vm_destroy(kvm);
+}
+
+/*
  * QEMU reads 8 HPTEs through a new fd for every monitor or gdbstub lookup,
  * while its migration stream reads on: such a read allocates the same at
  * 2^8 HPTEs as at 2^18, nothing that grows with the table.
