@@ -17,7 +17,8 @@
  * Columns: the pass's time (best of 3), its reads, its longest read, the
  * most entries one read visited (covered by its records, or locked beyond
  * them: R/C sweeps), the readers' memory at its peak (for "debug", the
- * debug reader's own, with its read buffer), and the stream's size.  Reads use QEMU's 2048-byte buffer (-b to change).
+ * debug reader's own, with its read buffer), and the stream's size.  Reads
+ * use QEMU's 2048-byte buffer (-b to change).
  *
  * The shim's HPTE lock is a plain load and store where the kernel's is a
  * ldarx/stdcx. pair, so per-entry costs here are a lower bound.
@@ -222,7 +223,8 @@ static void bench_order(unsigned int order)
 		first_pass(kvm, fd, &first, name);
 	}
 	print_row(npte, "first", &first);
-	timed_pass(fd, "settle", &(struct pass){});	/* the last read of the first pass was no 0 */
+	/* The first pass's last read was no 0: reach the quiet state. */
+	timed_pass(fd, "settle", &(struct pass){});
 
 	for (k = 0; k <= ARRAY_SIZE(changed_pct); k++) {
 		/* The last round: 0.1% again, after a vcpu ran. */

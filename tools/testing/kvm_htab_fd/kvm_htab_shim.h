@@ -83,9 +83,8 @@ typedef u64 gfn_t;
 #define ULONG_MAX		(~0UL)
 /* Custom: a kernel warning is counted, printed, and fails the test that sees it. */
 extern int shim_warnings;
-#define WARN_ON_ONCE(cond)	({ bool __c = (cond);					\
-	if (__c) { shim_warnings++; fprintf(stderr, "kernel: WARN_ON_ONCE(%s)\n", #cond); } \
-	__c; })
+void shim_warn(const char *what);
+#define WARN_ON_ONCE(cond)	({ bool __c = (cond); if (__c) shim_warn(#cond); __c; })
 
 #ifndef container_of
 #define container_of(ptr, type, member) \
@@ -392,8 +391,16 @@ static inline void *xa_load(struct xarray *xa, unsigned long index)
 }
 
 void *shim_xa_store(struct xarray *xa, unsigned long index, void *entry);
-#define xa_store(xa, index, entry, gfp)	shim_xa_store((xa), (index), (entry))
-#define xa_erase(xa, index)		shim_xa_store((xa), (index), NULL)
+
+static inline void *xa_store(struct xarray *xa, unsigned long index, void *entry, gfp_t gfp)
+{
+	return shim_xa_store(xa, index, entry);
+}
+
+static inline void *xa_erase(struct xarray *xa, unsigned long index)
+{
+	return shim_xa_store(xa, index, NULL);
+}
 
 /* Never an error here: the slot array is the shim's. */
 static inline int xa_err(void *entry)

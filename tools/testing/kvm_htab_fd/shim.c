@@ -360,3 +360,9 @@ void *shim_xa_store(struct xarray *xa, unsigned long index, void *entry)
 	xa->slots[index] = entry;
 	return old;
 }
+
+void shim_warn(const char *what)
+{
+	shim_warnings++;
+	fprintf(stderr, "kernel: WARN_ON_ONCE(%s)\n", what);
+}
