@@ -34,10 +34,11 @@
 /* ---- Sets of HPTE indices ---- */
 
 #define HPTE_SET_CHUNK_BITS	4096
+#define HPTE_SET_CHUNK_LONGS	BITS_TO_LONGS(HPTE_SET_CHUNK_BITS)
 
 struct hpte_set_chunk {
 	unsigned long nr;
-	unsigned long bits[BITS_TO_LONGS(HPTE_SET_CHUNK_BITS)];
+	unsigned long bits[HPTE_SET_CHUNK_LONGS];
 };
 
 static void hpte_set_init(struct kvmppc_hpte_set *set)
@@ -61,7 +62,7 @@ static void hpte_set_destroy(struct kvmppc_hpte_set *set)
 static int hpte_set_add_word(struct kvmppc_hpte_set *set, unsigned long word,
 			     unsigned long mask)
 {
-	unsigned long c = word / BITS_TO_LONGS(HPTE_SET_CHUNK_BITS);
+	unsigned long c = word / HPTE_SET_CHUNK_LONGS;
 	struct hpte_set_chunk *chunk = xa_load(&set->chunks, c);
 	unsigned long *bits, added;
 
@@ -79,7 +80,7 @@ static int hpte_set_add_word(struct kvmppc_hpte_set *set, unsigned long word,
 			return ret;
 		}
 	}
-	bits = &chunk->bits[word % BITS_TO_LONGS(HPTE_SET_CHUNK_BITS)];
+	bits = &chunk->bits[word % HPTE_SET_CHUNK_LONGS];
 	added = hweight_long(mask & ~*bits);
 	*bits |= mask;
 	chunk->nr += added;
@@ -208,10 +209,12 @@ static int harvest_word(struct kvm *kvm, unsigned long word, unsigned long bits)
 	return 0;
 }
 
+#define HPTE_CHANGED_LEVELS_MAX	12
+
 struct harvest {
 	struct kvm *kvm;
 	unsigned long *map;
-	unsigned long level_start[BITS_PER_LONG / 4];
+	unsigned long level_start[HPTE_CHANGED_LEVELS_MAX];
 	unsigned long *budget;		/* words of level 0 */
 };
 
@@ -234,11 +237,13 @@ static int harvest_level(struct harvest *h, int level, unsigned long word)
 		/* Full barrier: the bits of the entries after the summary bit. */
 		bits = xchg(p, 0);
 		ret = harvest_word(h->kvm, word, bits);
-		if (ret)
+		if (ret) {
 			set_mask_bits(p, 0, bits);
-		else
-			(*h->budget)--;
-		return ret;
+			return ret;
+		}
+		if (!(--*h->budget % 256))
+			cond_resched();
+		return 0;
 	}
 
 	bits = xchg(p, 0);
@@ -267,8 +272,9 @@ int kvmppc_hpte_changes_harvest(struct kvm *kvm, unsigned long *budget)
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
 	for (;;) {
+		/* 2^64 HPTEs take 11 levels */
 		if (WARN_ON_ONCE(level + 1 >= ARRAY_SIZE(h.level_start)))
-			return 0;
+			return -EIO;
 		h.level_start[level + 1] = h.level_start[level] + BITS_TO_LONGS(nbits);
 		if (nbits <= BITS_PER_LONG)
 			break;
@@ -280,6 +286,16 @@ int kvmppc_hpte_changes_harvest(struct kvm *kvm, unsigned long *budget)
 }
 
 /* ---- Readers ---- */
+
+/* Candidates of a table that was replaced say nothing of the new one. */
+static void hpte_rc_sweep_check_table(struct kvm *kvm, struct kvmppc_hpte_rc_sweep *sweep)
+{
+	if (sweep->hpt_generation == kvm->arch.hpt_generation)
+		return;
+	hpte_set_destroy(&sweep->candidates);
+	sweep->hpt_generation = kvm->arch.hpt_generation;
+	sweep->active = false;
+}
 
 int kvmppc_hpte_changes_add_reader(struct kvm *kvm,
 				   struct kvmppc_hpte_changes_reader *reader)
@@ -298,6 +314,7 @@ int kvmppc_hpte_changes_add_reader(struct kvm *kvm,
 		hpte_set_init(&sweep->candidates);
 		sweep->hpt_generation = kvm->arch.hpt_generation;
 	}
+	hpte_rc_sweep_check_table(kvm, sweep);
 
 	/*
 	 * Hcalls and MMU notifiers change HPTEs under kvm->srcu, HPT fd writes
@@ -343,13 +360,14 @@ void kvmppc_hpte_changes_remove_reader(struct kvm *kvm,
 	atomic_dec(&kvm->arch.hpte_mod_interest);
 }
 
+/* Under mmu_setup_lock, as every reader's set. */
 bool kvmppc_hpte_changes_pending(struct kvmppc_hpte_changes_reader *reader,
 				 unsigned long index)
 {
 	return hpte_set_test(&reader->pending, index);
 }
 
-/* The first HPTE pending for @reader in [@from, @end), or @end. */
+/* The first HPTE pending for @reader in [@from, @end), or @end.  Under mmu_setup_lock. */
 unsigned long kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader,
 				       unsigned long from, unsigned long end)
 {
@@ -488,14 +506,11 @@ int kvmppc_hpte_changes_sweep_rc(struct kvm *kvm, unsigned long *budget,
 {
 	struct kvmppc_hpte_rc_sweep *sweep = kvm->arch.hpte_rc_sweep;
 	unsigned long npte = kvmppc_hpt_npte(&kvm->arch.hpt);
+	bool restarted = false;
 
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
-	if (sweep->hpt_generation != kvm->arch.hpt_generation) {
-		hpte_set_destroy(&sweep->candidates);
-		sweep->hpt_generation = kvm->arch.hpt_generation;
-		sweep->active = false;
-	}
+	hpte_rc_sweep_check_table(kvm, sweep);
 	if (!sweep->active) {
 		if (!hpte_rc_unswept(kvm))
 			return 0;
@@ -508,8 +523,11 @@ int kvmppc_hpte_changes_sweep_rc(struct kvm *kvm, unsigned long *budget,
 
 		if (i >= npte) {
 			sweep->active = false;
-			if (atomic_read(&kvm->arch.vcpus_running) || !hpte_rc_unswept(kvm))
+			if (restarted || atomic_read(&kvm->arch.vcpus_running) ||
+			    !hpte_rc_unswept(kvm))
 				return 0;
+			/* Once per call: a vcpu in and out of KVM_RUN would keep us here. */
+			restarted = true;
 			sweep->active = true;
 			sweep->cursor = 0;
 			continue;

@@ -168,11 +168,13 @@ static bool htab_guest_view(struct kvm *kvm, unsigned long i, u64 *v_out, u64 *r
 /*
  * Read HPTE @i for reader @fd.  A valid entry is read locked, so that it is
  * never torn; R and C the hardware set are folded into the reverse map: a
- * change for the other readers, this one returns it now.  An invalid one
- * needs no lock: nothing of it is returned, and whoever is entering it marks
- * the change.  Returns 1 for a valid entry the reader wants, 0 for an
- * invalid one (or a valid one a bolted-only reader does not want), or
- * -ENOMEM if the entry could not be tracked for R and C (not returned).
+ * change for the other readers, this one returns it now.  A locked one may
+ * be on its way to valid (H_ENTER marks it before it sets V): wait for it.
+ * An invalid one needs no lock: nothing of it is returned, and whoever
+ * locks it to enter it marks the change after this read harvested.
+ * Returns 1 for a valid entry the reader wants, 0 for an invalid one (or a
+ * valid one a bolted-only reader does not want), or -ENOMEM if the entry
+ * could not be tracked for R and C (not returned).
  */
 static int htab_read_hpte(struct kvm_htab_fd *fd, unsigned long i, u64 *v_out, u64 *r_out)
 {
@@ -182,7 +184,7 @@ static int htab_read_hpte(struct kvm_htab_fd *fd, unsigned long i, u64 *v_out, u
 	bool valid = false;
 	int ret;
 
-	if (be64_to_cpu(READ_ONCE(hptep[0])) & (HPTE_V_VALID | HPTE_V_ABSENT)) {
+	if (be64_to_cpu(READ_ONCE(hptep[0])) & (HPTE_V_VALID | HPTE_V_ABSENT | HPTE_V_HVLOCK)) {
 		v = htab_lock_hpte(hptep);
 		valid = htab_guest_view(kvm, i, v_out, r_out, &rc);
 		if (rc)
@@ -546,7 +548,7 @@ static void htab_save_hpte(struct kvm *kvm, unsigned long i, __be64 *saved)
 	unsigned long v_locked, rc;
 	u64 v = 0, r = 0;
 
-	if (be64_to_cpu(READ_ONCE(hptep[0])) & (HPTE_V_VALID | HPTE_V_ABSENT)) {
+	if (be64_to_cpu(READ_ONCE(hptep[0])) & (HPTE_V_VALID | HPTE_V_ABSENT | HPTE_V_HVLOCK)) {
 		v_locked = htab_lock_hpte(hptep);
 		if (!htab_guest_view(kvm, i, &v, &r, &rc))
 			v = 0;

@@ -467,6 +467,30 @@ TEST(rc_sweep_after_a_vcpu_ran)
 }
 
 /*
+ * A reader left open on a replaced table keeps the VM's sweep state alive:
+ * a reader of the new table still has the hardware's R/C found.
+ */
+TEST(rc_sweep_after_reallocation)
+{
+	struct kvm *kvm = sim_vm_create(12, RAM_BYTES);
+	int stale = sim_get_htab_fd(kvm, 0, 0), fd;
+	u8 buf[4096];
+
+	sim_vm_reallocate(kvm, 12);
+	ASSERT_EQ(H_SUCCESS, sim_h_enter(kvm, 3, (3 << 12) | HPTE_V_VALID, 0));
+	fd = sim_get_htab_fd(kvm, 0, 0);
+	ASSERT_EQ(1, drain(fd));
+	ASSERT_TRUE(sim_hw_set_rc(kvm, 3, HPTE_R_R));
+	ASSERT_EQ(HEADER_BYTES + HPTE_BYTES, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(3, record_at(buf, 0).index);
+	ASSERT_EQ(0, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(-ESTALE, sim_read(stale, buf, sizeof(buf)));
+	ASSERT_EQ(0, sim_close(fd));
+	ASSERT_EQ(0, sim_close(stale));
+	sim_vm_destroy(kvm);
+}
+
+/*
  * A sweep visits at most 8192 candidates per read.  One that is not over
  * has not shown that nothing changed, and 0 would say so: such a read
  * returns a true record instead, the last candidate it looked at, as the
@@ -589,6 +613,50 @@ TEST(debug_read_costs_what_it_reads)
 
 	ASSERT_GT(1024, small);
 	ASSERT_EQ(small, large);
+}
+
+/* H_ENTER of HPTE 5 on another CPU: locked and marked, V not set yet. */
+static __be64 *h_enter_begin(struct kvm *kvm)
+{
+	__be64 *hptep = (__be64 *)(kvm->arch.hpt.virt + (5 << 4));
+
+	hptep[0] = cpu_to_be64(HPTE_V_HVLOCK);
+	kvm->arch.hpt.rev[5].guest_rpte = HPTE_R_R | HPTE_R_C;
+	hptep[1] = cpu_to_be64(HPTE_R_R | HPTE_R_C);
+	kvmppc_hpte_note_change(kvm, 5);
+	return hptep;
+}
+
+static void h_enter_finish(void *arg)
+{
+	__be64 *hptep = arg;
+
+	hptep[0] = cpu_to_be64((5 << 12) | HPTE_V_VALID);
+}
+
+/*
+ * H_ENTER marks an entry with its lock held, before it sets V.  A read that
+ * takes the mark meanwhile waits for the entry: reporting it invalid would
+ * drop the change for good.
+ */
+TEST(entry_being_entered_is_waited_for)
+{
+	struct kvm *kvm = vm_with_table(12, "V");
+	int fd = sim_get_htab_fd(kvm, 0, 0);
+	u8 buf[4096];
+	u64 v;
+
+	ASSERT_EQ(1, drain(fd));
+	shim_cpu_relax_hook.fn = h_enter_finish;
+	shim_cpu_relax_hook.arg = h_enter_begin(kvm);
+	ASSERT_EQ(HEADER_BYTES + HPTE_BYTES, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(5, record_at(buf, 0).index);
+	memcpy(&v, buf + HEADER_BYTES, 8);
+	ASSERT_EQ((5 << 12) | HPTE_V_VALID, be64toh(v));
+	ASSERT_EQ(0, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(NULL, shim_cpu_relax_hook.fn);
+	ASSERT_EQ(0, sim_close(fd));
+	sim_vm_destroy(kvm);
 }
 
 /* A read that faults, or cannot allocate, consumes nothing. */

@@ -29,6 +29,8 @@ struct shim_copy_hook {
 };
 
 extern struct shim_copy_hook shim_copy_to_user_hook;
+/* Called, once, when the kernel spins on a held HPTE lock: the holder finishes. */
+extern struct shim_copy_hook shim_cpu_relax_hook;
 
 extern long shim_allocs_live;
 /* Bytes ever allocated, bytes allocated now; HPTE locks ever taken (valid entries read, swept). */

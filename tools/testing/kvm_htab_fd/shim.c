@@ -28,9 +28,17 @@ void shim_bug(const char *file, int line, const char *what)
 	abort();
 }
 
+struct shim_copy_hook shim_cpu_relax_hook;
+
 void shim_cpu_relax(void)
 {
-	shim_bug(__FILE__, __LINE__, "spinning on an HPTE lock nobody will release");
+	struct shim_copy_hook hook = shim_cpu_relax_hook;
+
+	if (!hook.fn)
+		shim_bug(__FILE__, __LINE__, "spinning on an HPTE lock nobody will release");
+	/* Another CPU, holding the lock, runs now: once. */
+	shim_cpu_relax_hook.fn = NULL;
+	hook.fn(hook.arg);
 }
 
 /* ---- Memory ---- */

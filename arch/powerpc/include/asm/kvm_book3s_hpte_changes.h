@@ -89,12 +89,13 @@ static inline void kvmppc_hpte_note_change(struct kvm *kvm, unsigned long index)
 	 * Set the entry's bit, then its word's bit one level up, and so on:
 	 * stop at a bit already set, whoever set it goes on upwards.  The
 	 * fully ordered test_and_set_bit() puts each bit before the test of
-	 * the one above, which a harvest clears (xchg) before the one below.
+	 * the one above, which a harvest clears (xchg) before the one below;
+	 * at the entry's own level it puts the HPTE lock before the test, so
+	 * that a reader that takes the bit sees the entry locked.
 	 */
 	for (;;) {
 		word = kvmppc_hpte_changes_word(hpt->changed, level_start + BIT_WORD(index));
-		if (test_bit(index % BITS_PER_LONG, word) ||
-		    test_and_set_bit(index % BITS_PER_LONG, word))
+		if (test_and_set_bit(index % BITS_PER_LONG, word))
 			return;
 		if (nbits <= BITS_PER_LONG)
 			return;
@@ -130,13 +131,12 @@ int kvmppc_hpte_changes_sweep_rc(struct kvm *kvm, unsigned long *budget,
 
 /*
  * A vcpu is leaving KVM_RUN: the hardware may have set R and C while it ran.
- * Call right before vcpus_running drops, which a sweep reads first.
+ * Call before vcpus_running drops, which a sweep reads first, with a
+ * barrier between the two.
  */
 static inline void kvmppc_hpte_changes_vcpu_ran(struct kvm *kvm)
 {
 	atomic_set(&kvm->arch.hpte_rc_unswept, 1);
-	/* The flag before vcpus_running drops: pairs with smp_rmb() in the sweep. */
-	smp_mb__before_atomic();
 }
 
 #endif /* CONFIG_KVM_BOOK3S_HV_POSSIBLE */
