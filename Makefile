@@ -13,7 +13,7 @@ initrd	:= build/initramfs.cpio.gz
 
 .NOTPARALLEL:
 .PHONY: all deps tree kernel kernel-debug kernel-base tests initramfs run check \
-	check-base check-host static harness fuzz bench initramfs-qemu check-qemu \
+	check-base check-host static harness fuzz bench bench-kernel initramfs-qemu check-qemu \
 	check-qemu-base series series-check clean distclean
 
 all: kernel kernel-debug initramfs
@@ -96,6 +96,11 @@ fuzz: tree
 # tools/testing/kvm_htab_fd/bench-results.txt.
 bench: tree
 	@scripts/harness.sh bench
+
+# The fd's cost on the emulated POWER9 hash host, our kernel against the
+# base, alternating boots: medians, spread, ratios (docs/bench-kernel.txt).
+bench-kernel: kernel kernel-base initramfs
+	@scripts/bench-kernel.sh
 
 # The series as mails in build/series/: author and Signed-off-by are the
 # sender's (AUTHOR='Name <email>', else git config user.name/user.email).

@@ -48,6 +48,7 @@ def main():
     ap.add_argument("--timeout", type=int, default=900)
     ap.add_argument("--memory", default="2G")
     ap.add_argument("--smp", default="2")
+    ap.add_argument("--append", default="", help="more kernel command line")
     ap.add_argument("--log", required=True)
     opt = ap.parse_args()
 
@@ -55,6 +56,8 @@ def main():
     append = f"console=hvc0 loglevel=5 panic=-1 {extra} hptfd.run={opt.run} hptfd.mode={opt.mode}"
     if opt.args:
         append += f" hptfd.args={opt.args}"
+    if opt.append:
+        append += f" {opt.append}"
     cmd = ["qemu-system-ppc64", "-M", machine, "-cpu", cpu, "-m", opt.memory,
            "-smp", opt.smp, "-nographic", "-nodefaults", "-serial", "stdio",
            "-monitor", "none", "-no-reboot",

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KVM_PPC_GET_HTAB_FD's cost at the HPT sizes QEMU gives guests, measured
+ * the way QEMU uses the fd, on whatever kernel runs it (make bench-kernel
+ * runs it on ours and the base, and compares).  For each HPT order given:
+ *
+ *   restore_record   populate a sixteenth of the HPT through a write fd,
+ *                    one record per write() as QEMU's destination does:
+ *                    {i, 1, 15}, entries as a Linux guest makes them (R set,
+ *                    C set, writable), mapping the guest's RAM
+ *   first            a reader's first pass, 2048-byte reads (QEMU's)
+ *   a<P>             reads until 0 after P% of the entries changed through
+ *                    a write fd, no vcpu having run since the last pass
+ *   b0.1             the same after 0.1% changed and a vcpu ran (and
+ *                    stopped): QEMU's final pass
+ *   longest_a0       the longest single read() of pass a0 (nothing changed)
+ *   debug            QEMU's HPTE-group lookup: open at a random PTEG, read
+ *                    136 bytes, close (mean of 50), the stream's reader open
+ *   restore_stream   the same population written again, whole, in one
+ *                    write(), after KVM_PPC_ALLOCATE_HTAB wiped the HPT
+ *
+ * Prints "bench <log2 entries> <name> <milliseconds>" lines; a figure the
+ * kernel cannot give is left out.  Times are read by system call: on the
+ * emulated hosts the vDSO's clock has been seen to jump.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "htab.h"
+#include "kvm_util.h"
+#include "processor.h"
+#include "ucall_common.h"
+
+#define READ_BUFSIZE	2048	/* QEMU's MAX_KVM_BUF_SIZE */
+#define DEBUG_BYTES	136	/* kvmppc_read_hptes(): a header and 8 HPTEs */
+#define DEBUG_READS	50
+#define SPACING		16	/* one valid entry in 16 */
+
+static const double changed_pct[] = { 0, 0.1, 1, 10 };
+
+static void guest_code(void)
+{
+	for (;;)
+		GUEST_SYNC(0);
+}
+
+static uint64_t rng_state = 88172645463325252ULL;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/* A Linux-like entry for HPTE @i: a 4K page of the guest's first @pages, R and C set. */
+static void entry(uint64_t i, uint64_t pages, uint64_t gen, __be64 *hpte)
+{
+	uint64_t v = HPTE_V_1TB_SEG | (0x4000ULL + i) << HPTE_V_AVPN_SHIFT | HPTE_V_VALID;
+	uint64_t r = (GUEST_VECTORS_END + (i + gen) % pages * 0x1000) | HPTE_R_R | HPTE_R_C |
+		     HPTE_R_M | 2;
+
+	hpte[0] = htobe64(v);
+	hpte[1] = htobe64(r);
+}
+
+struct rec {
+	struct kvm_get_htab_header hdr;
+	__be64 hpte[2];
+};
+
+static void write_rec(int fd, uint32_t index, uint16_t n_valid, uint16_t n_invalid,
+		      uint64_t pages, uint64_t gen)
+{
+	struct rec rec = { .hdr = { index, n_valid, n_invalid } };
+	size_t len = sizeof(rec.hdr) + n_valid * sizeof(rec.hpte);
+
+	if (n_valid)
+		entry(index, pages, gen, rec.hpte);
+	TEST_ASSERT_EQ(write(fd, &rec, len), len);
+}
+
+/* The population: one record per valid entry, as one buffer. */
+static uint8_t *population(uint64_t npte, uint64_t pages, size_t *len)
+{
+	size_t size = npte / SPACING * sizeof(struct rec);
+	uint8_t *buf = malloc(size);
+	uint64_t i;
+
+	TEST_ASSERT(buf, "out of memory");
+	*len = 0;
+	for (i = 0; i < npte; i += SPACING) {
+		struct rec *rec = (struct rec *)(buf + *len);
+
+		rec->hdr.index = i;
+		rec->hdr.n_valid = 1;
+		rec->hdr.n_invalid = SPACING - 1;
+		entry(i, pages, 0, rec->hpte);
+		*len += sizeof(*rec);
+	}
+	return buf;
+}
+
+struct pass {
+	double secs, longest;
+	uint64_t reads, bytes;
+};
+
+/* Read @fd until 0 (or, @first, until its records reach the end of the table). */
+static void read_pass(int fd, uint64_t npte, bool first, struct pass *p)
+{
+	uint8_t buf[READ_BUFSIZE];
+	double start = monotonic_seconds();
+
+	memset(p, 0, sizeof(*p));
+	for (;;) {
+		double t = monotonic_seconds();
+		ssize_t n = read(fd, buf, sizeof(buf));
+		size_t pos = 0;
+		uint64_t end = 0;
+
+		t = monotonic_seconds() - t;
+		TEST_ASSERT(n >= 0, "read: %s", strerror(errno));
+		if (t > p->longest)
+			p->longest = t;
+		if (!n)
+			break;
+		p->reads++;
+		p->bytes += n;
+		while (pos < (size_t)n) {
+			struct kvm_get_htab_header hdr;
+
+			memcpy(&hdr, buf + pos, sizeof(hdr));
+			end = hdr.index + hdr.n_valid + hdr.n_invalid;
+			pos += sizeof(hdr) + hdr.n_valid * 16;
+		}
+		if (first && end >= npte)
+			break;
+	}
+	p->secs = monotonic_seconds() - start;
+}
+
+static void report(unsigned int log, const char *name, double secs)
+{
+	printf("bench %u %s %.4f\n", log, name, secs * 1e3);
+	fflush(stdout);
+}
+
+/* Change @n entries through @wfd: re-protect a valid one, or enter and remove another. */
+static void change(int wfd, uint64_t npte, uint64_t pages, uint64_t n, uint64_t gen)
+{
+	uint64_t c;
+
+	for (c = 0; c < n; c++) {
+		uint64_t i = rng() % npte;
+
+		/* Slot 7 of a PTEG may hold the VRMA, which the guest runs on. */
+		if (i % 8 == 7)
+			i--;
+
+		if (!(i % SPACING)) {
+			write_rec(wfd, i, 1, 0, pages, gen);
+			continue;
+		}
+		write_rec(wfd, i, 1, 0, pages, gen);
+		write_rec(wfd, i, 0, 1, pages, gen);
+	}
+}
+
+static void bench_order(unsigned int order)
+{
+	uint64_t npte = hpt_npte(order), pages, gen = 0;
+	unsigned int log = order - 4;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct pass p;
+	size_t len, k;
+	uint8_t *pop;
+	int wfd, fd;
+	double t;
+
+	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	vm_ioctl(vm, KVM_PPC_ALLOCATE_HTAB, &order);
+	TEST_ASSERT_EQ(order, log + 4);
+	/* The guest's RAM past its vectors, up to 4 MiB: what the entries map. */
+	pages = 1024 - GUEST_VECTORS_END / 0x1000;
+	pop = population(npte, pages, &len);
+
+	wfd = vm_htab_fd(vm, KVM_GET_HTAB_WRITE, 0);
+	t = monotonic_seconds();
+	for (k = 0; k < len; k += sizeof(struct rec))
+		TEST_ASSERT_EQ(write(wfd, pop + k, sizeof(struct rec)), sizeof(struct rec));
+	report(log, "restore_record", monotonic_seconds() - t);
+
+	/* The guest runs once: KVM sets its VRMA up. */
+	vcpu_run(vcpu);
+	TEST_ASSERT_EQ(get_ucall(vcpu, NULL), UCALL_SYNC);
+
+	fd = vm_htab_fd(vm, 0, 0);
+	read_pass(fd, npte, true, &p);
+	report(log, "first", p.secs);
+	read_pass(fd, npte, false, &p);		/* the end of the first pass */
+
+	for (k = 0; k < ARRAY_SIZE(changed_pct); k++) {
+		char name[32];
+
+		change(wfd, npte, pages, npte * changed_pct[k] / 100, ++gen);
+		read_pass(fd, npte, false, &p);
+		snprintf(name, sizeof(name), "a%g", changed_pct[k]);
+		report(log, name, p.secs);
+		if (!k)
+			report(log, "longest_a0", p.longest);
+	}
+
+	change(wfd, npte, pages, npte / 1000, ++gen);
+	vcpu_run(vcpu);
+	TEST_ASSERT_EQ(get_ucall(vcpu, NULL), UCALL_SYNC);
+	read_pass(fd, npte, false, &p);
+	report(log, "b0.1", p.secs);
+
+	t = monotonic_seconds();
+	for (k = 0; k < DEBUG_READS; k++) {
+		uint8_t buf[DEBUG_BYTES];
+		int dfd = vm_htab_fd(vm, 0, rng() % (npte / 8) * 8);
+
+		TEST_ASSERT(read(dfd, buf, sizeof(buf)) > 0, "debug read");
+		close(dfd);
+	}
+	report(log, "debug", (monotonic_seconds() - t) / DEBUG_READS);
+	close(fd);
+
+	/* A whole stream in one write(), into a wiped HPT. */
+	vm_ioctl(vm, KVM_PPC_ALLOCATE_HTAB, &order);
+	t = monotonic_seconds();
+	if (write(wfd, pop, len) == (ssize_t)len)
+		report(log, "restore_stream", monotonic_seconds() - t);
+	else
+		printf("# 2^%u: a whole stream in one write() failed: %s\n", log, strerror(errno));
+	close(wfd);
+	free(pop);
+	kvm_vm_free(vm);
+}
+
+int main(int argc, char **argv)
+{
+	int i;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s HPT_ORDER...\n", argv[0]);
+		return 2;
+	}
+	for (i = 1; i < argc; i++)
+		bench_order(strtoul(argv[i], NULL, 0));
+	return 0;
+}
