@@ -33,11 +33,15 @@
 
 /* ---- Sets of HPTE indices ---- */
 
-#define HPTE_SET_CHUNK_BITS	4096
-#define HPTE_SET_CHUNK_LONGS	BITS_TO_LONGS(HPTE_SET_CHUNK_BITS)
+/* A chunk is 512 bytes: its count, and a bit for each of 4032 HPTEs. */
+#define HPTE_SET_CHUNK_LONGS	63
+#define HPTE_SET_CHUNK_BITS	(HPTE_SET_CHUNK_LONGS * BITS_PER_LONG)
 
 struct hpte_set_chunk {
-	unsigned long nr;
+	union {
+		unsigned long nr;
+		struct hpte_set_chunk *next_spare;	/* while a spare */
+	};
 	unsigned long bits[HPTE_SET_CHUNK_LONGS];
 };
 
@@ -45,6 +49,18 @@ static void hpte_set_init(struct kvmppc_hpte_set *set)
 {
 	xa_init(&set->chunks);
 	set->nr = 0;
+	set->spare = NULL;
+	set->last = NULL;
+}
+
+/* Chunk @c, if there is one: runs of HPTEs ask for the same one in a row. */
+static struct hpte_set_chunk *hpte_set_chunk(struct kvmppc_hpte_set *set, unsigned long c)
+{
+	if (!set->last || set->last_c != c) {
+		set->last = xa_load(&set->chunks, c);
+		set->last_c = c;
+	}
+	return set->last;
 }
 
 static void hpte_set_destroy(struct kvmppc_hpte_set *set)
@@ -55,7 +71,12 @@ static void hpte_set_destroy(struct kvmppc_hpte_set *set)
 	xa_for_each(&set->chunks, c, chunk)
 		kfree(chunk);
 	xa_destroy(&set->chunks);
-	set->nr = 0;
+	while (set->spare) {
+		chunk = set->spare;
+		set->spare = chunk->next_spare;
+		kfree(chunk);
+	}
+	hpte_set_init(set);
 }
 
 /* Add the indices of @mask in word @word (index / BITS_PER_LONG) to @set. */
@@ -63,7 +84,7 @@ static int hpte_set_add_word(struct kvmppc_hpte_set *set, unsigned long word,
 			     unsigned long mask)
 {
 	unsigned long c = word / HPTE_SET_CHUNK_LONGS;
-	struct hpte_set_chunk *chunk = xa_load(&set->chunks, c);
+	struct hpte_set_chunk *chunk = hpte_set_chunk(set, c);
 	unsigned long *bits, added;
 
 	if (!mask)
@@ -71,14 +92,25 @@ static int hpte_set_add_word(struct kvmppc_hpte_set *set, unsigned long word,
 	if (!chunk) {
 		int ret;
 
-		chunk = kzalloc(sizeof(*chunk), GFP_KERNEL_ACCOUNT);
+		/*
+		 * Chunks a set emptied are kept, zeroed, for the next changes:
+		 * a set keeps as many as it ever held at once.
+		 */
+		chunk = set->spare;
+		if (chunk)
+			set->spare = chunk->next_spare;
+		else
+			chunk = kzalloc(sizeof(*chunk), GFP_KERNEL_ACCOUNT);
 		if (!chunk)
 			return -ENOMEM;
+		chunk->nr = 0;
 		ret = xa_err(xa_store(&set->chunks, c, chunk, GFP_KERNEL_ACCOUNT));
 		if (ret) {
 			kfree(chunk);
 			return ret;
 		}
+		set->last = chunk;
+		set->last_c = c;
 	}
 	bits = &chunk->bits[word % HPTE_SET_CHUNK_LONGS];
 	added = hweight_long(mask & ~*bits);
@@ -93,7 +125,7 @@ static int hpte_set_add(struct kvmppc_hpte_set *set, unsigned long index)
 	return hpte_set_add_word(set, BIT_WORD(index), BIT_MASK(index));
 }
 
-/* Remove [@index, @index + @n) from @set; a chunk left empty is freed. */
+/* Remove [@index, @index + @n) from @set; a chunk left empty goes. */
 static void hpte_set_clear(struct kvmppc_hpte_set *set, unsigned long index,
 			   unsigned long n)
 {
@@ -104,7 +136,7 @@ static void hpte_set_clear(struct kvmppc_hpte_set *set, unsigned long index,
 		unsigned long first = index % HPTE_SET_CHUNK_BITS;
 		unsigned long last = min(end - c * HPTE_SET_CHUNK_BITS,
 					 (unsigned long)HPTE_SET_CHUNK_BITS);
-		struct hpte_set_chunk *chunk = xa_load(&set->chunks, c);
+		struct hpte_set_chunk *chunk = hpte_set_chunk(set, c);
 
 		index = (c + 1) * HPTE_SET_CHUNK_BITS;
 		if (!chunk)
@@ -116,7 +148,9 @@ static void hpte_set_clear(struct kvmppc_hpte_set *set, unsigned long index,
 		}
 		if (!chunk->nr) {
 			xa_erase(&set->chunks, c);
-			kfree(chunk);
+			set->last = NULL;
+			chunk->next_spare = set->spare;
+			set->spare = chunk;
 		}
 	}
 }
@@ -127,7 +161,7 @@ static bool hpte_set_test(struct kvmppc_hpte_set *set, unsigned long index)
 
 	if (!set->nr)
 		return false;
-	chunk = xa_load(&set->chunks, index / HPTE_SET_CHUNK_BITS);
+	chunk = hpte_set_chunk(set, index / HPTE_SET_CHUNK_BITS);
 	return chunk && test_bit(index % HPTE_SET_CHUNK_BITS, chunk->bits);
 }
 
@@ -135,20 +169,28 @@ static bool hpte_set_test(struct kvmppc_hpte_set *set, unsigned long index)
 static unsigned long hpte_set_next(struct kvmppc_hpte_set *set, unsigned long from,
 				   unsigned long end)
 {
-	unsigned long c = from / HPTE_SET_CHUNK_BITS;
+	unsigned long c = from / HPTE_SET_CHUNK_BITS, bit;
 	struct hpte_set_chunk *chunk;
 
 	if (!set->nr || from >= end)
 		return end;
-	xa_for_each_start(&set->chunks, c, chunk, c) {
-		unsigned long base = c * HPTE_SET_CHUNK_BITS, bit;
-
-		if (base >= end)
-			break;
-		bit = find_next_bit(chunk->bits, HPTE_SET_CHUNK_BITS,
-				    from > base ? from - base : 0);
+	/* Most often the next is in the chunk of the last: no tree walk then. */
+	chunk = hpte_set_chunk(set, c);
+	if (chunk) {
+		bit = find_next_bit(chunk->bits, HPTE_SET_CHUNK_BITS, from % HPTE_SET_CHUNK_BITS);
 		if (bit < HPTE_SET_CHUNK_BITS)
-			return min(base + bit, end);
+			return min(c * HPTE_SET_CHUNK_BITS + bit, end);
+	}
+	c++;
+	xa_for_each_start(&set->chunks, c, chunk, c) {
+		if (c * HPTE_SET_CHUNK_BITS >= end)
+			break;
+		bit = find_first_bit(chunk->bits, HPTE_SET_CHUNK_BITS);
+		if (bit < HPTE_SET_CHUNK_BITS) {
+			set->last = chunk;
+			set->last_c = c;
+			return min(c * HPTE_SET_CHUNK_BITS + bit, end);
+		}
 	}
 	return end;
 }

@@ -29,12 +29,15 @@
 #include <asm/pte-walk.h>
 
 /*
- * A set of HPTE indices, kept in chunks of 4096 allocated as the set grows:
+ * A set of HPTE indices, kept in chunks of 4032 allocated as the set grows:
  * its memory follows what it holds, not the size of the HPT.
  */
 struct kvmppc_hpte_set {
 	struct xarray chunks;		/* chunk number -> its bitmap */
 	unsigned long nr;		/* indices in the set */
+	void *spare;			/* empty chunks, kept for the next changes */
+	void *last;			/* the chunk looked up last, */
+	unsigned long last_c;		/* and its number */
 };
 
 /* One reader's view: HPTEs changed since this reader last returned them. */
