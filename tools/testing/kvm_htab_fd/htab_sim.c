@@ -166,6 +166,7 @@ void sim_vcpu_run(struct kvm *kvm, bool running)
 	}
 	/* As kvmppc_vcpu_run_hv() leaves. */
 	kvmppc_hpte_changes_vcpu_ran(kvm);
+	/* Readers read vcpus_running, then whether a vcpu ran. */
 	smp_mb__before_atomic();
 	atomic_dec(&kvm->arch.vcpus_running);
 }
