@@ -48,6 +48,9 @@
  */
 #define HTAB_READ_VISITS	8192
 #define HTAB_READ_HARVEST	256
+/* A write() takes records 64 KiB at a time, touching this many entries at most. */
+#define HTAB_WRITE_CHUNK	SZ_64K
+#define HTAB_WRITE_ENTRIES	SZ_64K
 
 struct kvm_htab_fd {
 	struct kvm *kvm;
@@ -57,8 +60,8 @@ struct kvm_htab_fd {
 	struct kvmppc_hpte_changes_reader changes;
 	unsigned long cursor;		/* next HPTE index to look at */
 	bool first_pass;
-	/* Writers only: a record's entries, then room for those they replace. */
-	__be64 *record;
+	/* Writers only: records copied in, then room for the entries they replace. */
+	u8 *record;
 	size_t record_size;
 };
 
@@ -612,11 +615,13 @@ static int htab_enter_hptes(struct kvm *kvm, unsigned long index, __be64 *hptes,
 
 /*
  * Check the @n entries of @hptes and apply them at HPTEs [@index, @index + @n),
- * then make the @n_invalid after them invalid.  All or nothing, under
- * kvm->srcu from the check to the last H_ENTER.
+ * keeping those they replace in @saved, then make the @n_invalid after them
+ * invalid.  All or nothing, under kvm->srcu from the check to the last
+ * H_ENTER.
  */
 static int htab_apply_record(struct kvm *kvm, unsigned long index, __be64 *hptes,
-			     unsigned long n, unsigned long n_invalid, bool *vrma)
+			     __be64 *saved, unsigned long n, unsigned long n_invalid,
+			     bool *vrma)
 {
 	long vrma_k = -1;
 	unsigned long k;
@@ -633,7 +638,7 @@ static int htab_apply_record(struct kvm *kvm, unsigned long index, __be64 *hptes
 			vrma_k = k;
 	}
 	if (n) {
-		ret = htab_enter_hptes(kvm, index, hptes, hptes + 2 * n, n);
+		ret = htab_enter_hptes(kvm, index, hptes, saved, n);
 		if (ret)
 			goto out;
 	}
@@ -669,26 +674,39 @@ static int htab_keep_vcpus_out(struct kvm *kvm, bool *mmu_was_ready)
 }
 
 /*
- * Apply the record of @hdr, whose @hdr->n_valid entries are in @hptes, with
- * room after them for as many more: all or nothing.
+ * Apply the whole records in @buf[0, @len), in order, under one hold of
+ * mmu_setup_lock: records as in the stream, each entry 8-byte aligned;
+ * @saved has room for as many entries.  Returns the bytes of the records
+ * applied, or the error of the first if it failed.
  */
-static int htab_apply(struct kvm *kvm, const struct kvm_get_htab_header *hdr, __be64 *hptes)
+static ssize_t htab_apply(struct kvm *kvm, u8 *buf, size_t len, __be64 *saved)
 {
 	bool mmu_was_ready, vrma = false;
+	size_t pos = 0;
 	int ret;
 
 	mutex_lock(&kvm->arch.mmu_setup_lock);
 	ret = -ESTALE;
 	if (kvm_is_radix(kvm) || !kvm->arch.hpt.virt)
 		goto unlock;
-	ret = -EINVAL;
-	if ((u64)hdr->index + hdr->n_valid + hdr->n_invalid > kvmppc_hpt_npte(&kvm->arch.hpt))
-		goto unlock;
 	ret = htab_keep_vcpus_out(kvm, &mmu_was_ready);
 	if (ret)
 		goto unlock;
 
-	ret = htab_apply_record(kvm, hdr->index, hptes, hdr->n_valid, hdr->n_invalid, &vrma);
+	while (pos < len) {
+		struct kvm_get_htab_header hdr;
+
+		memcpy(&hdr, buf + pos, HTAB_HEADER_BYTES);
+		ret = -EINVAL;
+		if ((u64)hdr.index + hdr.n_valid + hdr.n_invalid >
+		    kvmppc_hpt_npte(&kvm->arch.hpt))
+			break;
+		ret = htab_apply_record(kvm, hdr.index, (__be64 *)(buf + pos + HTAB_HEADER_BYTES),
+					saved, hdr.n_valid, hdr.n_invalid, &vrma);
+		if (ret)
+			break;
+		pos += htab_record_bytes(&hdr);
+	}
 
 	/* With the VRMA restored the guest can run as it did; else KVM_RUN sets it up. */
 	if (vrma && cpu_has_feature(CPU_FTR_ARCH_300))
@@ -698,13 +716,17 @@ static int htab_apply(struct kvm *kvm, const struct kvm_get_htab_header *hdr, __
 	kvm->arch.mmu_ready = mmu_was_ready || vrma;
 unlock:
 	mutex_unlock(&kvm->arch.mmu_setup_lock);
-	return ret;
+	return pos ? pos : ret;
 }
 
-/* Room for @n entries and as many more to keep those they replace. */
-static __be64 *htab_record_buffer(struct kvm_htab_fd *fd, unsigned long n)
+/*
+ * Room for @bytes of records in the first half of the fd's buffer, and for
+ * the entries they replace in the second: kept between writes, as QEMU
+ * writes one record per write().
+ */
+static u8 *htab_write_buffer(struct kvm_htab_fd *fd, size_t bytes)
 {
-	size_t size = max_t(size_t, n * 2 * HTAB_HPTE_BYTES, SZ_4K);
+	size_t size = 2 * max_t(size_t, bytes, SZ_4K);
 
 	if (size <= fd->record_size)
 		return fd->record;
@@ -717,35 +739,53 @@ static __be64 *htab_record_buffer(struct kvm_htab_fd *fd, unsigned long n)
 }
 
 /*
- * Apply one record of at most @len bytes at @ubuf, all or nothing: it is
- * copied in first, with no lock but the fd's, checked whole before the
- * HPT is touched, and undone if the host refuses one of its entries.
- * Returns the bytes it took, or an error.
+ * Apply the whole records among the next 64 KiB at @ubuf, at least one
+ * however large, as many as HTAB_WRITE_ENTRIES entries, under one lock
+ * hold.  They are copied in first, with no lock but the fd's; each is
+ * checked whole before the HPT is touched, and undone if the host refuses
+ * one of its entries.  Returns the bytes applied, or an error.
  */
-static ssize_t htab_write_record(struct kvm_htab_fd *fd, const char __user *ubuf, size_t len)
+static ssize_t htab_write_records(struct kvm_htab_fd *fd, const char __user *ubuf, size_t len)
 {
+	size_t chunk = min_t(size_t, len, HTAB_WRITE_CHUNK), copied, pos = 0, bytes;
+	unsigned long entries = 0;
 	struct kvm_get_htab_header hdr;
-	__be64 *hptes = NULL;
-	size_t bytes;
-	int ret;
+	u8 *buf;
 
 	if (len < HTAB_HEADER_BYTES)
 		return -EINVAL;
-	if (copy_from_user(&hdr, ubuf, HTAB_HEADER_BYTES))
-		return -EFAULT;
-	bytes = HTAB_HEADER_BYTES + (size_t)hdr.n_valid * HTAB_HPTE_BYTES;
-	if (len < bytes)
-		return -EINVAL;
+	buf = htab_write_buffer(fd, chunk);
+	if (!buf)
+		return -ENOMEM;
+	copied = chunk - copy_from_user(buf, ubuf, chunk);
 
-	if (hdr.n_valid) {
-		hptes = htab_record_buffer(fd, hdr.n_valid);
-		if (!hptes)
-			return -ENOMEM;
-		if (copy_from_user(hptes, ubuf + HTAB_HEADER_BYTES, bytes - HTAB_HEADER_BYTES))
-			return -EFAULT;
+	while (copied - pos >= HTAB_HEADER_BYTES) {
+		memcpy(&hdr, buf + pos, HTAB_HEADER_BYTES);
+		bytes = htab_record_bytes(&hdr);
+		if (copied - pos < bytes ||
+		    (pos && entries + hdr.n_valid + hdr.n_invalid > HTAB_WRITE_ENTRIES))
+			break;
+		entries += hdr.n_valid + hdr.n_invalid;
+		pos += bytes;
 	}
-	ret = htab_apply(fd->kvm, &hdr, hptes);
-	return ret ? ret : bytes;
+
+	if (!pos) {
+		/* The first record: cut short, larger than a chunk, or not copied. */
+		if (copied < HTAB_HEADER_BYTES)
+			return -EFAULT;
+		bytes = htab_record_bytes((struct kvm_get_htab_header *)buf);
+		if (len < bytes)
+			return -EINVAL;
+		if (copied < chunk)
+			return -EFAULT;
+		buf = htab_write_buffer(fd, bytes);
+		if (!buf)
+			return -ENOMEM;
+		if (copy_from_user(buf, ubuf, bytes))
+			return -EFAULT;
+		pos = bytes;
+	}
+	return htab_apply(fd->kvm, buf, pos, (__be64 *)(buf + fd->record_size / 2));
 }
 
 static ssize_t kvm_htab_fd_write(struct file *file, const char __user *buf, size_t count,
@@ -762,7 +802,7 @@ static ssize_t kvm_htab_fd_write(struct file *file, const char __user *buf, size
 
 	mutex_lock(&fd->lock);
 	while (done < count) {
-		ret = htab_write_record(fd, buf + done, count - done);
+		ret = htab_write_records(fd, buf + done, count - done);
 		if (ret < 0)
 			break;
 		done += ret;

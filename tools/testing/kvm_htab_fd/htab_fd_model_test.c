@@ -1005,6 +1005,52 @@ TEST(write_creates_replaces_removes)
  * says it; from v3.00 on the partition-table entry does, and LPCR is left
  * alone.
  */
+/*
+ * A write() of many records applies them 64 KiB of records at a time, each
+ * batch under one hold of mmu_setup_lock (QEMU restores a saved stream in
+ * one write: a lock hold per record would cost more than the entries), and
+ * a batch touches at most 65536 entries past its first record.
+ */
+TEST(write_batches_records)
+{
+	struct kvm *kvm = sim_vm_create(22, RAM_BYTES);
+	size_t nrec = 40000, len = nrec * (HEADER_BYTES + HPTE_BYTES), pos = 0;
+	u8 *buf = malloc(len);
+	unsigned long i, holds;
+	int fd = sim_get_htab_fd(kvm, KVM_GET_HTAB_WRITE, 0);
+	u64 v, r;
+
+	for (i = 0; i < nrec; i++) {
+		struct kvm_get_htab_header hdr = { 4 * i, 1, 3 };
+		u64 hpte[2] = { htobe64((i << 12) | HPTE_V_VALID), htobe64(i << 16) };
+
+		memcpy(buf + pos, &hdr, HEADER_BYTES);
+		memcpy(buf + pos + HEADER_BYTES, hpte, HPTE_BYTES);
+		pos += HEADER_BYTES + HPTE_BYTES;
+	}
+	holds = kvm->arch.mmu_setup_lock.acquired;
+	ASSERT_EQ((ssize_t)len, sim_write(fd, buf, len));
+	holds = kvm->arch.mmu_setup_lock.acquired - holds;
+	/* 960,000 bytes in batches of 64 KiB, 2730 records each: 15 holds. */
+	ASSERT_EQ((len + SZ_64K - 1) / SZ_64K, holds);
+	ASSERT_TRUE(sim_guest_view(kvm, 4 * (nrec - 1), &v, &r));
+	ASSERT_EQ(((nrec - 1) << 12) | HPTE_V_VALID, v);
+
+	/* Records of 65535 invalid entries: one per hold. */
+	for (i = 0; i < 3; i++) {
+		struct kvm_get_htab_header hdr = { 65535 * i, 0, 65535 };
+
+		memcpy(buf + i * HEADER_BYTES, &hdr, HEADER_BYTES);
+	}
+	holds = kvm->arch.mmu_setup_lock.acquired;
+	ASSERT_EQ(3 * HEADER_BYTES, sim_write(fd, buf, 3 * HEADER_BYTES));
+	ASSERT_EQ(3, kvm->arch.mmu_setup_lock.acquired - holds);
+	ASSERT_FALSE(sim_guest_view(kvm, 4 * (nrec - 1), &v, &r));
+	ASSERT_EQ(0, sim_close(fd));
+	free(buf);
+	sim_vm_destroy(kvm);
+}
+
 TEST(write_vrma)
 {
 	const u64 vrma[2][1][2] = {

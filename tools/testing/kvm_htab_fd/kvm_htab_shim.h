@@ -261,6 +261,7 @@ static inline int atomic_xchg(atomic_t *v, int i)
 /* Custom: a mutex that knows whether it is held, for lockdep_assert_held(). */
 struct mutex {	/* single-threaded: held or not */
 	bool held;
+	unsigned long acquired;	/* times it was taken */
 };
 
 void shim_bug(const char *file, int line, const char *what);
@@ -271,6 +272,7 @@ static inline void mutex_lock(struct mutex *m)
 {
 	SHIM_FATAL_IF(m->held);	/* recursive locking: a deadlock in the kernel */
 	m->held = true;
+	m->acquired++;
 }
 
 static inline void mutex_unlock(struct mutex *m)
@@ -282,6 +284,7 @@ static inline void mutex_unlock(struct mutex *m)
 static inline void mutex_init(struct mutex *m)
 {
 	m->held = false;
+	m->acquired = 0;
 }
 
 static inline void mutex_destroy(struct mutex *m)
