@@ -31,6 +31,7 @@
 #include "htab.h"
 #include "kvm_util.h"
 #include "processor.h"
+#include "test_util.h"
 #include "ucall_common.h"
 
 #define READ_BUFSIZE	2048	/* QEMU's MAX_KVM_BUF_SIZE */
@@ -46,14 +47,12 @@ static void guest_code(void)
 		GUEST_SYNC(0);
 }
 
-static uint64_t rng_state = 88172645463325252ULL;
+/* The same choices on every kernel compared. */
+static struct guest_random_state rng_state = { .seed = 88172645 };
 
 static uint64_t rng(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return guest_random_u64(&rng_state);
 }
 
 /* A Linux-like entry for HPTE @i: a 4K page of the guest's first @pages, R and C set. */
