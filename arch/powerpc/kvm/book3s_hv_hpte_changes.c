@@ -6,7 +6,8 @@
  * @changed map, see asm/kvm_book3s_hpte_changes.h.  Readers never clear the
  * shared map themselves: a harvest moves its bits into the private @pending
  * set of every registered reader at once, and a reader clears its own bits
- * only once it has handed the entries to userspace.  So one reader (QEMU's
+ * as it hands the entries to userspace (setting them again if the copy
+ * fails).  So one reader (QEMU's
  * migration stream, say) never loses a change another reader (a short-lived
  * debug read) returned, and a reader knows exactly which entries changed
  * since it last returned them.
@@ -339,6 +340,11 @@ static void hpte_rc_sweep_check_table(struct kvm *kvm, struct kvmppc_hpte_rc_swe
 	sweep->active = false;
 }
 
+/*
+ * Register @reader, whose @track_end the caller set (its start index): it
+ * hears of changes from now on, and allocates nothing until it must keep
+ * one.  The first reader of the VM brings its R/C sweep state.
+ */
 int kvmppc_hpte_changes_add_reader(struct kvm *kvm,
 				   struct kvmppc_hpte_changes_reader *reader)
 {
