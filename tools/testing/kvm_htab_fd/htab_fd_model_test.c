@@ -659,6 +659,51 @@ TEST(entry_being_entered_is_waited_for)
 	sim_vm_destroy(kvm);
 }
 
+/* An update of valid HPTE 0 on another CPU: locked, R rewritten, V not yet. */
+static __be64 *update_begin(struct kvm *kvm)
+{
+	__be64 *hptep = (__be64 *)kvm->arch.hpt.virt;
+
+	hptep[0] |= cpu_to_be64(HPTE_V_HVLOCK);
+	kvm->arch.hpt.rev[0].guest_rpte = (7 << 16) | HPTE_R_M_SHIM | HPTE_R_PP;
+	hptep[1] = cpu_to_be64(kvm->arch.hpt.rev[0].guest_rpte);
+	kvmppc_hpte_note_change(kvm, 0);
+	return hptep;
+}
+
+static void update_finish(void *arg)
+{
+	__be64 *hptep = arg;
+
+	hptep[0] = cpu_to_be64((7 << 12) | HPTE_V_VALID);
+}
+
+/*
+ * A valid entry is read under its lock: a read that finds it in the middle
+ * of an update waits, and returns V and R both old or both new, never torn.
+ */
+TEST(valid_entry_is_never_torn)
+{
+	struct kvm *kvm = vm_with_table(12, "V");
+	int fd = sim_get_htab_fd(kvm, 0, 0);
+	u8 buf[4096];
+	u64 v, r;
+
+	ASSERT_EQ(1, drain(fd));
+	shim_cpu_relax_hook.fn = update_finish;
+	shim_cpu_relax_hook.arg = update_begin(kvm);
+	ASSERT_EQ(HEADER_BYTES + HPTE_BYTES, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, record_at(buf, 0).index);
+	memcpy(&v, buf + HEADER_BYTES, 8);
+	memcpy(&r, buf + HEADER_BYTES + 8, 8);
+	ASSERT_EQ((7 << 12) | HPTE_V_VALID, be64toh(v));
+	ASSERT_EQ((7 << 16) | HPTE_R_M_SHIM | HPTE_R_PP, be64toh(r));
+	ASSERT_EQ(NULL, shim_cpu_relax_hook.fn);
+	ASSERT_EQ(0, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, sim_close(fd));
+	sim_vm_destroy(kvm);
+}
+
 /* A read that faults, or cannot allocate, consumes nothing. */
 TEST(failed_read_loses_nothing)
 {
