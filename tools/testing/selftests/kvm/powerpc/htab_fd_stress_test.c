@@ -26,9 +26,16 @@
 
 /* How long each test races; the first spends half of it with the guest churning. */
 #define STRESS_SECONDS		5
-/* Reallocation cycles at most, waiting for the readers to progress. */
+/*
+ * A test goes on past STRESS_SECONDS until every thread got somewhere, for
+ * at most so many rounds: counted, not timed, since the emulated hosts'
+ * clock can leap seconds ahead while a guest runs.
+ */
+#define MAX_CHURN_ROUNDS	64
 #define MAX_REPLACE_CYCLES	64
-#define MAX_EXTRA_SECONDS	15
+#define MAX_VM_ROUNDS		64
+#define MAX_RESIZE_ATTEMPTS	5000
+#define MAX_VCPU_RUNS		2000
 
 /* QEMU's reads: migration passes, and debug reads of one PTEG's 8 HPTEs. */
 #define MIGRATION_BUFSIZE	2048
@@ -397,7 +404,8 @@ TEST(readers_race_memslots_and_reallocation)
 		usleep(1000);
 	start_readers(&s);
 	end = monotonic_seconds() + STRESS_SECONDS / 2.0;
-	for (; monotonic_seconds() < end; refusals++)
+	for (; (monotonic_seconds() < end || !readers_progressed(&s)) &&
+	       refusals < MAX_CHURN_ROUNDS; refusals++)
 		reallocation_refused(s.vm);
 	stress_stop(&s);
 	hpte_churn_stop(s.vm);
@@ -417,7 +425,7 @@ TEST(readers_race_memslots_and_reallocation)
 	start_readers(&s);
 	end = monotonic_seconds() + STRESS_SECONDS / 2.0;
 	while ((monotonic_seconds() < end || !readers_progressed(&s)) &&
-	       cycles < MAX_REPLACE_CYCLES && monotonic_seconds() < end + MAX_EXTRA_SECONDS)
+	       cycles < MAX_REPLACE_CYCLES)
 		order = replace_hpt(s.vm, idle, order, cycles++ % 2);
 	stress_stop(&s);
 	pr_info("%lu reallocation cycles, resizes held off\n", cycles);
@@ -451,7 +459,7 @@ TEST(readers_race_memslots_and_reallocation)
  */
 TEST(resizes_race_debug_readers)
 {
-	uint64_t resizes = 0, refused = 0, retries = 0;
+	uint64_t resizes = 0, refused = 0, retries = 0, attempts = 0;
 	uint32_t order = HPT_ORDER_DEFAULT;
 	struct kvm_vcpu *idle;
 	struct stress s;
@@ -466,12 +474,14 @@ TEST(resizes_race_debug_readers)
 	stress_start(&s, memslot_toggler, &s);
 
 	end = monotonic_seconds() + STRESS_SECONDS;
-	while (monotonic_seconds() < end || !resizes) {
+	while (monotonic_seconds() < end || !resizes || !READ_ONCE(s.debug_reads) ||
+	       !READ_ONCE(s.toggles)) {
 		uint32_t other = order == HPT_ORDER_DEFAULT ? HPT_ORDER_RESIZED : HPT_ORDER_DEFAULT;
 		int ret;
 
-		TEST_ASSERT(monotonic_seconds() < end + MAX_EXTRA_SECONDS,
-			    "no resize went through in %d s", STRESS_SECONDS + MAX_EXTRA_SECONDS);
+		TEST_ASSERT(++attempts <= MAX_RESIZE_ATTEMPTS,
+			    "%lu resizes, %lu debug reads, %lu memslot toggles in %d resize attempts",
+			    resizes, s.debug_reads, s.toggles, MAX_RESIZE_ATTEMPTS);
 		ret = vm_resize_hpt_ioctl(s.vm, KVM_PPC_RESIZE_HPT_PREPARE, other);
 		if (ret > 0) {
 			retries++;
@@ -570,6 +580,17 @@ static void *writer_thread(void *arg)
 	return NULL;
 }
 
+/* Writers get through only while the vcpu is out of KVM_RUN. */
+static bool writers_progressed(struct stress *s, struct writer *writers)
+{
+	int w;
+
+	for (w = 0; w < NR_WRITERS; w++)
+		if (!READ_ONCE(writers[w].writes))
+			return false;
+	return READ_ONCE(s->reads) && READ_ONCE(s->toggles);
+}
+
 /*
  * Writers restore HPTEs while the extra slot comes and goes under their
  * entries, a reader streams the HPT and the vcpu runs now and then.  Once
@@ -598,7 +619,8 @@ TEST(writers_race_memslots)
 	stress_start(&s, memslot_toggler, &s);
 
 	end = monotonic_seconds() + STRESS_SECONDS;
-	for (; monotonic_seconds() < end; runs++) {
+	for (; (monotonic_seconds() < end || !writers_progressed(&s, writers)) &&
+	       runs < MAX_VCPU_RUNS; runs++) {
 		vcpu_run_to_sync(vcpu, 1);
 		usleep(VCPU_PAUSE_US);
 	}
@@ -656,7 +678,8 @@ TEST(vcpu_creation_races_open)
 		toggles += s.toggles;
 		stress_free(&s);
 		rounds++;
-	} while (monotonic_seconds() < end);
+	} while ((monotonic_seconds() < end || !(opens && reallocs && toggles)) &&
+		 rounds < MAX_VM_ROUNDS);
 
 	pr_info("%lu VMs of %d vcpus: %lu opens, %lu reallocations, %lu memslot toggles\n",
 		rounds, nr_vcpus, opens, reallocs, toggles);
