@@ -494,8 +494,7 @@ int kvmppc_hpte_changes_track_rc(struct kvm *kvm, unsigned long index, bool vali
 
 	if (valid && hpte_rc_may_change(guest_r))
 		return hpte_set_add(candidates, index);
-	if (hpte_set_test(candidates, index))
-		hpte_set_clear(candidates, index, 1);
+	hpte_set_clear(candidates, index, 1);
 	return 0;
 }
 

@@ -435,14 +435,6 @@ static inline void *shim_xa_find(struct xarray *xa, unsigned long *index)
 	for ((index) = (start); ((entry) = shim_xa_find((xa), &(index))); (index)++)
 #define xa_for_each(xa, index, entry)	xa_for_each_start(xa, index, entry, 0)
 
-/*
- * Real mode reaches vmalloc memory through its physical address.  Here the
- * "physical" address is the address itself, but only vmalloc memory has
- * one: anything else is a bug the kernel would crash on.
- */
-unsigned long ppc_find_vmap_phys(unsigned long addr);
-#define __va(x)	((void *)(x))
-
 /* ---- Userspace: custom copies that fault where a test says ---- */
 
 unsigned long copy_to_user(void __user *to, const void *from, unsigned long n);

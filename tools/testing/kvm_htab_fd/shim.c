@@ -52,7 +52,7 @@ struct shim_alloc_header {
 
 #define SHIM_ALLOC_MAGIC	0x4854414246440a00UL
 
-/* Live vmalloc allocations, for ppc_find_vmap_phys(). */
+/* Live vmalloc allocations, for kvmppc_hpte_changes_word(). */
 #define SHIM_MAX_VMALLOC	64
 static struct {
 	uintptr_t start, end;
@@ -122,19 +122,20 @@ void shim_free(const void *p)
 }
 
 /*
- * The marker in asm/kvm_book3s_hpte_changes.h runs in real mode, where only
- * memory with a physical address can be touched.  Check it only ever asks
- * for vmalloc memory: the maps it marks must be vzalloc()ed.
+ * The marker in asm/kvm_book3s_hpte_changes.h runs in real mode, where the
+ * kernel reaches its map through the linear-map alias of vmalloc memory.
+ * Check it only ever asks for vmalloc memory: the map must be vzalloc()ed.
  */
-unsigned long ppc_find_vmap_phys(unsigned long addr)
+unsigned long *kvmppc_hpte_changes_word(unsigned long *map, unsigned long word)
 {
+	uintptr_t addr = (uintptr_t)(map + word);
 	int k;
 
 	for (k = 0; k < SHIM_MAX_VMALLOC; k++)
 		if (addr >= shim_vmalloc[k].start && addr < shim_vmalloc[k].end)
-			return addr;
+			return map + word;
 	shim_bug(__FILE__, __LINE__, "real-mode access to memory that is not vmalloc");
-	return 0;
+	return NULL;
 }
 
 /* ---- Userspace ---- */

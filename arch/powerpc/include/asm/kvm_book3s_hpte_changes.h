@@ -15,7 +15,8 @@
  *
  * Marking runs in real mode on POWER8 (and POWER9 with a hash host), where
  * vmalloc addresses cannot be used: the map is reached through its
- * linear-map alias, as the reverse map is.
+ * linear-map alias, as the reverse map is, by kvmppc_hpte_changes_word(),
+ * built in (book3s_hv_rm_mmu.c) since the walk needs init_mm.
  *
  * Include after <linux/kvm_host.h>: the marking reads struct kvm.
  */
@@ -26,7 +27,6 @@
 #include <linux/bitops.h>
 #include <linux/list.h>
 #include <linux/xarray.h>
-#include <asm/pte-walk.h>
 
 /*
  * A set of HPTE indices, kept in chunks of 4032 allocated as the set grows:
@@ -69,10 +69,7 @@ struct kvmppc_hpte_rc_sweep {
 #ifdef CONFIG_KVM_BOOK3S_HV_POSSIBLE
 /* Only HV KVM has an HPT of its own: PR-only builds include this header too. */
 
-static inline unsigned long *kvmppc_hpte_changes_word(unsigned long *map, unsigned long word)
-{
-	return __va(ppc_find_vmap_phys((unsigned long)(map + word)));
-}
+unsigned long *kvmppc_hpte_changes_word(unsigned long *map, unsigned long word);
 
 /*
  * Note that HPTE @index of @kvm's HPT changed.  Call with the HPTE locked:
