@@ -198,6 +198,9 @@ static unsigned long hpte_set_next(struct kvmppc_hpte_set *set, unsigned long fr
 
 /* ---- The shared map ---- */
 
+/* Words of 64 HPTEs an open harvests for the readers already there. */
+#define HPTE_OPEN_HARVEST	256
+
 /* Words of @changed for an HPT of @npte entries: every level's. */
 static unsigned long changed_map_words(unsigned long npte)
 {
@@ -348,15 +351,13 @@ static void hpte_rc_sweep_check_table(struct kvm *kvm, struct kvmppc_hpte_rc_swe
 int kvmppc_hpte_changes_add_reader(struct kvm *kvm,
 				   struct kvmppc_hpte_changes_reader *reader)
 {
-	struct kvmppc_hpte_rc_sweep *sweep = kvm->arch.hpte_rc_sweep, *new_sweep = NULL;
-	unsigned long budget = ULONG_MAX;
-	int ret;
+	struct kvmppc_hpte_rc_sweep *sweep = kvm->arch.hpte_rc_sweep;
+	unsigned long budget = HPTE_OPEN_HARVEST;
 
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
 	if (!sweep) {
-		new_sweep = kzalloc(sizeof(*sweep), GFP_KERNEL_ACCOUNT);
-		sweep = new_sweep;
+		sweep = kzalloc(sizeof(*sweep), GFP_KERNEL_ACCOUNT);
 		if (!sweep)
 			return -ENOMEM;
 		hpte_set_init(&sweep->candidates);
@@ -377,15 +378,13 @@ int kvmppc_hpte_changes_add_reader(struct kvm *kvm,
 		synchronize_srcu_expedited(&kvm->srcu);
 
 	/*
-	 * What changed before this reader existed goes to the others only:
-	 * its first pass returns the table as it is.
+	 * What changed before this reader existed goes to the others: its
+	 * first pass returns the table as it is.  Only as much as a read
+	 * harvests, and never failing: an open neither waits nor fails for
+	 * the others' backlog.  What is left stays shared and reaches this
+	 * reader too, later: a few entries its first pass may send twice.
 	 */
-	ret = kvmppc_hpte_changes_harvest(kvm, &budget);
-	if (ret) {
-		atomic_dec(&kvm->arch.hpte_mod_interest);
-		kfree(new_sweep);
-		return ret;
-	}
+	kvmppc_hpte_changes_harvest(kvm, &budget);
 	kvm->arch.hpte_rc_sweep = sweep;
 	hpte_set_init(&reader->pending);
 	reader->hpt_generation = kvm->arch.hpt_generation;

@@ -340,13 +340,15 @@ static int htab_fill(struct kvm_htab_fd *fd, struct htab_out *out, unsigned long
 {
 	struct kvm *kvm = fd->kvm;
 	unsigned long harvest = HTAB_READ_HARVEST, next, last = 0;
-	int ret, sweeping;
+	int ret, harvested = 0, sweeping;
 
-	if (start) {
-		ret = kvmppc_hpte_changes_harvest(kvm, &harvest);
-		if (ret)
-			return ret;
-	}
+	/*
+	 * Changes a harvest cannot allocate for stay shared, for a later one:
+	 * this read goes on with what it has, and fails only if it would
+	 * otherwise say that nothing changed.
+	 */
+	if (start)
+		harvested = kvmppc_hpte_changes_harvest(kvm, &harvest);
 	if (fd->first_pass)
 		return htab_fill_range(fd, out, fd->cursor, kvmppc_hpt_npte(&kvm->arch.hpt),
 				       budget, &next);
@@ -354,6 +356,8 @@ static int htab_fill(struct kvm_htab_fd *fd, struct htab_out *out, unsigned long
 	ret = htab_fill_changed(fd, out, budget);
 	if (ret || out->len || !start)
 		return ret;
+	if (harvested)
+		return harvested;
 
 	sweeping = kvmppc_hpte_changes_sweep_rc(kvm, budget, &last);
 	harvest = HTAB_READ_HARVEST;
@@ -460,9 +464,10 @@ static ssize_t kvm_htab_fd_read(struct file *file, char __user *buf, size_t coun
 
 		mutex_lock(&kvm->arch.mmu_setup_lock);
 		ret = htab_fd_check_table(fd);
-		if (!ret)
+		if (!ret) {
 			ret = htab_fill(fd, &out, &budget, !done);
-		htab_consume(fd, &out);
+			htab_consume(fd, &out);
+		}
 		mutex_unlock(&kvm->arch.mmu_setup_lock);
 		if (!out.len)
 			break;

@@ -704,6 +704,41 @@ TEST(valid_entry_is_never_torn)
 	sim_vm_destroy(kvm);
 }
 
+/*
+ * A reader left behind while the guest changed much (a stalled migration)
+ * makes no other fd's open or first-pass read fail: QEMU opens its
+ * HPTE-group readers with &error_abort and stops the guest on a failed
+ * read.  What that reader could not be given stays shared, for later.
+ */
+TEST(backlog_of_another_reader_fails_no_debug_read)
+{
+	struct kvm *kvm = vm_with_table(12, "VVVVVVVV");
+	int behind = sim_get_htab_fd(kvm, 0, 0), debug;
+	u8 buf[4096];
+	unsigned long i;
+
+	ASSERT_EQ(1, drain(behind));
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(H_SUCCESS, sim_h_protect(kvm, i, 1));
+
+	/* The new fd itself, then the first chunk of @behind's set, which fails. */
+	shim_fail_alloc_in = 1;
+	debug = sim_get_htab_fd(kvm, 0, 0);
+	ASSERT_LE(0, debug);
+	/* The read's buffer, then that chunk again. */
+	shim_fail_alloc_in = 1;
+	ASSERT_EQ(HEADER_BYTES + 8 * HPTE_BYTES, sim_read(debug, buf, HEADER_BYTES + 8 * HPTE_BYTES));
+	shim_fail_alloc_in = -1;
+	ASSERT_EQ(0, sim_close(debug));
+
+	ASSERT_EQ(HEADER_BYTES + 8 * HPTE_BYTES, sim_read(behind, buf, sizeof(buf)));
+	ASSERT_EQ(0, record_at(buf, 0).index);
+	ASSERT_EQ(8, record_at(buf, 0).n_valid);
+	ASSERT_EQ(0, sim_read(behind, buf, sizeof(buf)));
+	ASSERT_EQ(0, sim_close(behind));
+	sim_vm_destroy(kvm);
+}
+
 /* A read that faults, or cannot allocate, consumes nothing. */
 TEST(failed_read_loses_nothing)
 {

@@ -33,6 +33,7 @@ static void sim_vm_free_hpt(struct kvm *kvm)
 	free(hpt->rev);
 	hpt->virt = 0;
 	hpt->rev = NULL;
+	hpt->order = 0;		/* as kvmppc_free_hpt() leaves it */
 }
 
 /* As kvmppc_set_hpt() does, with the generation bump of our series. */
