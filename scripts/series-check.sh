@@ -111,12 +111,15 @@ kbuild() {	# config, log
 # no EXPORT_SYMBOL*() in the tree provides, one per line.  modpost refuses
 # a module for those ("undefined!"), but it needs a whole vmlinux, and a
 # directory build does not run it.  Names that macros export (per-CPU
-# variables, module_param types) show up in the base's list too.
+# variables, module_param types) show up in the base's list too; the
+# register save and restore routines the compiler calls are linked into
+# every module (arch/powerpc/lib/crtsavres.S).
 unexported_imports() {	# config
 	local obj="$out/obj/$1" objs
 	[ -f "$obj/arch/powerpc/kvm/kvm-hv.mod" ] || return 0
 	mapfile -t objs < <(sed "s|^|$obj/|" "$obj/arch/powerpc/kvm/kvm-hv.mod")
-	comm -23 <(comm -23 <(${cross}nm -u "${objs[@]}" | awk 'NF == 2 { print $2 }' | sort -u) \
+	comm -23 <(comm -23 <(${cross}nm -u "${objs[@]}" | awk 'NF == 2 { print $2 }' |
+			      grep -Ev '^_(save|rest)(gpr|fpr|vr)[0-9]*_[0-9]+$' | sort -u) \
 			    <(${cross}nm --defined-only "${objs[@]}" | awk 'NF == 3 { print $3 }' | sort -u)) \
 		 <(grep -rhoE --include='*.[chS]' 'EXPORT_SYMBOL(_GPL)?(_NS(_GPL)?)?\(\s*\w+' \
 			"$src"/{arch/powerpc,block,crypto,drivers,fs,init,ipc,kernel,lib,mm,net,security,virt} |

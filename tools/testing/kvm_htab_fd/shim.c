@@ -52,7 +52,7 @@ struct shim_alloc_header {
 
 #define SHIM_ALLOC_MAGIC	0x4854414246440a00UL
 
-/* Live vmalloc allocations, for kvmppc_hpte_changes_word(). */
+/* Live vmalloc allocations, for kvmppc_real_vmalloc_addr(). */
 #define SHIM_MAX_VMALLOC	64
 static struct {
 	uintptr_t start, end;
@@ -126,14 +126,14 @@ void shim_free(const void *p)
  * kernel reaches its map through the linear-map alias of vmalloc memory.
  * Check it only ever asks for vmalloc memory: the map must be vzalloc()ed.
  */
-unsigned long *kvmppc_hpte_changes_word(unsigned long *map, unsigned long word)
+void *kvmppc_real_vmalloc_addr(void *p)
 {
-	uintptr_t addr = (uintptr_t)(map + word);
+	uintptr_t addr = (uintptr_t)p;
 	int k;
 
 	for (k = 0; k < SHIM_MAX_VMALLOC; k++)
 		if (addr >= shim_vmalloc[k].start && addr < shim_vmalloc[k].end)
-			return map + word;
+			return p;
 	shim_bug(__FILE__, __LINE__, "real-mode access to memory that is not vmalloc");
 	return NULL;
 }

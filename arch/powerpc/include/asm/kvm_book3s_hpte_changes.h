@@ -15,7 +15,7 @@
  *
  * Marking runs in real mode on POWER8 (and POWER9 with a hash host), where
  * vmalloc addresses cannot be used: the map is reached through its
- * linear-map alias, as the reverse map is, by kvmppc_hpte_changes_word(),
+ * linear-map alias, as the reverse map is, by kvmppc_real_vmalloc_addr(),
  * built in (book3s_hv_rm_mmu.c) since the walk needs init_mm.
  *
  * Include after <linux/kvm_host.h>: the marking reads struct kvm.
@@ -69,7 +69,7 @@ struct kvmppc_hpte_rc_sweep {
 #ifdef CONFIG_KVM_BOOK3S_HV_POSSIBLE
 /* Only HV KVM has an HPT of its own: PR-only builds include this header too. */
 
-unsigned long *kvmppc_hpte_changes_word(unsigned long *map, unsigned long word);
+void *kvmppc_real_vmalloc_addr(void *addr);
 
 /*
  * Note that HPTE @index of @kvm's HPT changed.  Call with the HPTE locked:
@@ -94,7 +94,7 @@ static inline void kvmppc_hpte_note_change(struct kvm *kvm, unsigned long index)
 	 * that a reader that takes the bit sees the entry locked.
 	 */
 	for (;;) {
-		word = kvmppc_hpte_changes_word(hpt->changed, level_start + BIT_WORD(index));
+		word = kvmppc_real_vmalloc_addr(hpt->changed + level_start + BIT_WORD(index));
 		if (test_and_set_bit(index % BITS_PER_LONG, word))
 			return;
 		if (nbits <= BITS_PER_LONG)

@@ -405,7 +405,7 @@ TEST(readers_race_memslots_and_reallocation)
 	start_readers(&s);
 	end = monotonic_seconds() + STRESS_SECONDS / 2.0;
 	for (; (monotonic_seconds() < end || !readers_progressed(&s)) &&
-	       refusals < MAX_CHURN_ROUNDS; refusals++)
+	     refusals < MAX_CHURN_ROUNDS; refusals++)
 		reallocation_refused(s.vm);
 	stress_stop(&s);
 	hpte_churn_stop(s.vm);
@@ -620,7 +620,7 @@ TEST(writers_race_memslots)
 
 	end = monotonic_seconds() + STRESS_SECONDS;
 	for (; (monotonic_seconds() < end || !writers_progressed(&s, writers)) &&
-	       runs < MAX_VCPU_RUNS; runs++) {
+	     runs < MAX_VCPU_RUNS; runs++) {
 		vcpu_run_to_sync(vcpu, 1);
 		usleep(VCPU_PAUSE_US);
 	}
