@@ -714,6 +714,7 @@ TEST(backlog_of_another_reader_fails_no_debug_read)
 {
 	struct kvm *kvm = vm_with_table(12, "VVVVVVVV");
 	int behind = sim_get_htab_fd(kvm, 0, 0), debug;
+	const size_t debug_bytes = HEADER_BYTES + 8 * HPTE_BYTES;
 	u8 buf[4096];
 	unsigned long i;
 
@@ -727,7 +728,7 @@ TEST(backlog_of_another_reader_fails_no_debug_read)
 	ASSERT_LE(0, debug);
 	/* The read's buffer, then that chunk again. */
 	shim_fail_alloc_in = 1;
-	ASSERT_EQ(HEADER_BYTES + 8 * HPTE_BYTES, sim_read(debug, buf, HEADER_BYTES + 8 * HPTE_BYTES));
+	ASSERT_EQ(debug_bytes, sim_read(debug, buf, debug_bytes));
 	shim_fail_alloc_in = -1;
 	ASSERT_EQ(0, sim_close(debug));
 
