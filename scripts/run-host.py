@@ -30,7 +30,7 @@ KERNEL_TROUBLE = re.compile(
     r"inconsistent lock state|suspicious RCU usage|lockdep|"
     r"KASAN|UBSAN|Unable to handle kernel|sleeping function called|"
     r"list_add corruption|list_del corruption|stack-protector|"
-    r"soft lockup|hard LOCKUP|rcu_sched self-detected|Call Trace:")
+    r"soft lockup|hard LOCKUP|self-detected stall|detected stalls|Call Trace:")
 
 END_MARKER = "HPTFD-END"
 BEGIN_MARKER = "HPTFD-BEGIN"
