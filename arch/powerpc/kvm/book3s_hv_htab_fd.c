@@ -26,6 +26,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/kvm_host.h>
+#include <linux/sched/signal.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -806,7 +807,8 @@ static ssize_t kvm_htab_fd_write(struct file *file, const char __user *buf, size
 		return -EBUSY;
 
 	mutex_lock(&fd->lock);
-	while (done < count) {
+	/* A whole stream may take long: a task being killed stops between batches. */
+	while (done < count && !(done && fatal_signal_pending(current))) {
 		ret = htab_write_records(fd, buf + done, count - done);
 		if (ret < 0)
 			break;

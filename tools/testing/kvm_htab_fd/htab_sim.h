@@ -39,6 +39,8 @@ extern long shim_alloc_bytes_live;
 extern unsigned long shim_hpte_locks;
 /* Fail the allocation after this many more (0: the next one); -1: never. */
 extern long shim_fail_alloc_in;
+/* fatal_signal_pending(current), while true. */
+extern bool shim_fatal_signal;
 extern int shim_warnings;
 extern int shim_preempt_count;
 extern bool shim_cpu_is_arch_300;

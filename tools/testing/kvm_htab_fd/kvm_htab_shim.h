@@ -300,6 +300,12 @@ extern int shim_preempt_count;
 #define preempt_enable()	(shim_preempt_count--)
 #define cond_resched()		SHIM_FATAL_IF(shim_preempt_count)
 
+/* The task: a test says when it has a fatal signal pending. */
+struct task_struct;
+extern bool shim_fatal_signal;
+#define current			((struct task_struct *)NULL)
+#define fatal_signal_pending(task)	((void)(task), shim_fatal_signal)
+
 /* Spinning on an HPTE lock in one thread can only mean a lock was leaked. */
 void shim_cpu_relax(void);
 #define cpu_relax()		shim_cpu_relax()

@@ -21,6 +21,7 @@ unsigned long shim_alloc_bytes;
 long shim_alloc_bytes_live;
 unsigned long shim_hpte_locks;
 long shim_fail_alloc_in = -1;
+bool shim_fatal_signal;
 
 void shim_bug(const char *file, int line, const char *what)
 {
