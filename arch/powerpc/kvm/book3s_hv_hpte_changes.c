@@ -352,7 +352,7 @@ int kvmppc_hpte_changes_add_reader(struct kvm *kvm,
 				   struct kvmppc_hpte_changes_reader *reader)
 {
 	struct kvmppc_hpte_rc_sweep *sweep = kvm->arch.hpte_rc_sweep;
-	unsigned long budget = HPTE_OPEN_HARVEST;
+	unsigned long budget;
 
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
@@ -379,11 +379,14 @@ int kvmppc_hpte_changes_add_reader(struct kvm *kvm,
 
 	/*
 	 * What changed before this reader existed goes to the others: its
-	 * first pass returns the table as it is.  Only as much as a read
-	 * harvests, and never failing: an open neither waits nor fails for
-	 * the others' backlog.  What is left stays shared and reaches this
-	 * reader too, later: a few entries its first pass may send twice.
+	 * first pass returns the table as it is.  With others open, only as
+	 * much as a read harvests, and never failing: an open neither waits
+	 * nor fails for their backlog, and what is left stays shared and
+	 * reaches this reader too, later, entries its first pass may send
+	 * twice.  With none, what is left of the last readers' changes is
+	 * only forgotten, which allocates nothing.
 	 */
+	budget = list_empty(&kvm->arch.hpte_readers) ? ULONG_MAX : HPTE_OPEN_HARVEST;
 	kvmppc_hpte_changes_harvest(kvm, &budget);
 	kvm->arch.hpte_rc_sweep = sweep;
 	hpte_set_init(&reader->pending);

@@ -318,6 +318,15 @@ struct model_reader *model_open(struct model *m, u64 flags, unsigned long start,
 	rd->mirror = calloc(m->npte, sizeof(*rd->mirror));
 	if (!rd->dirty || !rd->during || !rd->may_resend || !rd->returned || !rd->mirror)
 		abort();
+	/*
+	 * Changes the readers already open have yet to read may be left to
+	 * the shared map by the open's bounded harvest: this reader may get
+	 * them too, once its first pass has passed them.
+	 */
+	for (k = 0; k < MODEL_MAX_READERS; k++)
+		if (m->readers[k].fd && &m->readers[k] != rd)
+			for (i = 0; i < BITS_TO_LONGS(m->npte); i++)
+				rd->may_resend[i] |= m->readers[k].dirty[i];
 	/* A first pass from @start never returns what lies before it. */
 	for (i = 0; i < start; i++) {
 		rd->mirror[i].valid = model_view(m, flags, i, &rd->mirror[i].v, &rd->mirror[i].r);
