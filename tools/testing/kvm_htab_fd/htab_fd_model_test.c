@@ -622,23 +622,50 @@ TEST(debug_read_costs_what_it_reads)
 	ASSERT_EQ(small, large);
 }
 
-/* H_ENTER of HPTE 5 on another CPU: locked and marked, V not set yet. */
-static __be64 *h_enter_begin(struct kvm *kvm)
-{
-	__be64 *hptep = (__be64 *)(kvm->arch.hpt.virt + (5 << 4));
+/*
+ * An hcall on another CPU, caught between its mark and its unlock: HPTE @i
+ * locked, V @v_locked, R @r written already.  The reader's first spin on
+ * the lock lets it finish: V becomes @v, unlocked.
+ */
+struct hcall_in_flight {
+	__be64 *hptep;
+	u64 v;
+};
 
-	hptep[0] = cpu_to_be64(HPTE_V_HVLOCK);
-	kvm->arch.hpt.rev[5].guest_rpte = HPTE_R_R | HPTE_R_C;
-	hptep[1] = cpu_to_be64(HPTE_R_R | HPTE_R_C);
-	kvmppc_hpte_note_change(kvm, 5);
-	return hptep;
+static void hcall_finish(void *arg)
+{
+	struct hcall_in_flight *h = arg;
+
+	h->hptep[0] = cpu_to_be64(h->v);
 }
 
-static void h_enter_finish(void *arg)
+static void hcall_begin(struct kvm *kvm, struct hcall_in_flight *h, unsigned long i,
+			u64 v_locked, u64 r, u64 v)
 {
-	__be64 *hptep = arg;
+	h->hptep = (__be64 *)(kvm->arch.hpt.virt + (i << 4));
+	h->v = v;
+	h->hptep[0] = cpu_to_be64(v_locked | HPTE_V_HVLOCK);
+	kvm->arch.hpt.rev[i].guest_rpte = r;
+	h->hptep[1] = cpu_to_be64(r);
+	kvmppc_hpte_note_change(kvm, i);
+	shim_cpu_relax_hook.fn = hcall_finish;
+	shim_cpu_relax_hook.arg = h;
+}
 
-	hptep[0] = cpu_to_be64((5 << 12) | HPTE_V_VALID);
+/* The one record a later read returns, for HPTE @i: its V and R. */
+static void read_one_hpte(struct __test_metadata *_metadata, int fd, unsigned long i,
+			  u64 *v, u64 *r)
+{
+	u8 buf[4096];
+
+	ASSERT_EQ(HEADER_BYTES + HPTE_BYTES, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(i, record_at(buf, 0).index);
+	memcpy(v, buf + HEADER_BYTES, 8);
+	memcpy(r, buf + HEADER_BYTES + 8, 8);
+	*v = be64toh(*v);
+	*r = be64toh(*r);
+	ASSERT_EQ(NULL, shim_cpu_relax_hook.fn);
+	ASSERT_EQ(0, sim_read(fd, buf, sizeof(buf)));
 }
 
 /*
@@ -650,39 +677,15 @@ TEST(entry_being_entered_is_waited_for)
 {
 	struct kvm *kvm = vm_with_table(12, "V");
 	int fd = sim_get_htab_fd(kvm, 0, 0);
-	u8 buf[4096];
-	u64 v;
+	struct hcall_in_flight h_enter;
+	u64 v, r;
 
 	ASSERT_EQ(1, drain(fd));
-	shim_cpu_relax_hook.fn = h_enter_finish;
-	shim_cpu_relax_hook.arg = h_enter_begin(kvm);
-	ASSERT_EQ(HEADER_BYTES + HPTE_BYTES, sim_read(fd, buf, sizeof(buf)));
-	ASSERT_EQ(5, record_at(buf, 0).index);
-	memcpy(&v, buf + HEADER_BYTES, 8);
-	ASSERT_EQ((5 << 12) | HPTE_V_VALID, be64toh(v));
-	ASSERT_EQ(0, sim_read(fd, buf, sizeof(buf)));
-	ASSERT_EQ(NULL, shim_cpu_relax_hook.fn);
+	hcall_begin(kvm, &h_enter, 5, 0, HPTE_R_R | HPTE_R_C, (5 << 12) | HPTE_V_VALID);
+	read_one_hpte(_metadata, fd, 5, &v, &r);
+	ASSERT_EQ((5 << 12) | HPTE_V_VALID, v);
 	ASSERT_EQ(0, sim_close(fd));
 	sim_vm_destroy(kvm);
-}
-
-/* An update of valid HPTE 0 on another CPU: locked, R rewritten, V not yet. */
-static __be64 *update_begin(struct kvm *kvm)
-{
-	__be64 *hptep = (__be64 *)kvm->arch.hpt.virt;
-
-	hptep[0] |= cpu_to_be64(HPTE_V_HVLOCK);
-	kvm->arch.hpt.rev[0].guest_rpte = (7 << 16) | HPTE_R_M_SHIM | HPTE_R_PP;
-	hptep[1] = cpu_to_be64(kvm->arch.hpt.rev[0].guest_rpte);
-	kvmppc_hpte_note_change(kvm, 0);
-	return hptep;
-}
-
-static void update_finish(void *arg)
-{
-	__be64 *hptep = arg;
-
-	hptep[0] = cpu_to_be64((7 << 12) | HPTE_V_VALID);
 }
 
 /*
@@ -693,20 +696,15 @@ TEST(valid_entry_is_never_torn)
 {
 	struct kvm *kvm = vm_with_table(12, "V");
 	int fd = sim_get_htab_fd(kvm, 0, 0);
-	u8 buf[4096];
-	u64 v, r;
+	u64 r_new = (7 << 16) | HPTE_R_M_SHIM | HPTE_R_PP, v, r;
+	struct hcall_in_flight update;
 
 	ASSERT_EQ(1, drain(fd));
-	shim_cpu_relax_hook.fn = update_finish;
-	shim_cpu_relax_hook.arg = update_begin(kvm);
-	ASSERT_EQ(HEADER_BYTES + HPTE_BYTES, sim_read(fd, buf, sizeof(buf)));
-	ASSERT_EQ(0, record_at(buf, 0).index);
-	memcpy(&v, buf + HEADER_BYTES, 8);
-	memcpy(&r, buf + HEADER_BYTES + 8, 8);
-	ASSERT_EQ((7 << 12) | HPTE_V_VALID, be64toh(v));
-	ASSERT_EQ((7 << 16) | HPTE_R_M_SHIM | HPTE_R_PP, be64toh(r));
-	ASSERT_EQ(NULL, shim_cpu_relax_hook.fn);
-	ASSERT_EQ(0, sim_read(fd, buf, sizeof(buf)));
+	/* HPTE 0 is (0 << 12) | valid: R first, then V. */
+	hcall_begin(kvm, &update, 0, HPTE_V_VALID, r_new, (7 << 12) | HPTE_V_VALID);
+	read_one_hpte(_metadata, fd, 0, &v, &r);
+	ASSERT_EQ((7 << 12) | HPTE_V_VALID, v);
+	ASSERT_EQ(r_new, r);
 	ASSERT_EQ(0, sim_close(fd));
 	sim_vm_destroy(kvm);
 }
