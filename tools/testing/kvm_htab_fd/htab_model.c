@@ -124,10 +124,14 @@ static void model_mark_changed(struct model *m, unsigned long i, bool hw)
 
 		if (!rd->fd)
 			continue;
-		if (hw && i < rd->start && !test_bit(i, rd->returned))
+		/* Also while a read runs: news it may bring, never news it must. */
+		if (hw && i < rd->start && !test_bit(i, rd->returned)) {
 			set_bit(i, rd->may_resend);
-		else
-			set_bit(i, rd->dirty);
+			if (rd->reading)
+				set_bit(i, rd->during_may);
+			continue;
+		}
+		set_bit(i, rd->dirty);
 		if (rd->reading)
 			set_bit(i, rd->during);
 	}
@@ -313,10 +317,12 @@ struct model_reader *model_open(struct model *m, u64 flags, unsigned long start,
 	rd->first_pass = true;
 	rd->dirty = calloc(BITS_TO_LONGS(m->npte), sizeof(long));
 	rd->during = calloc(BITS_TO_LONGS(m->npte), sizeof(long));
+	rd->during_may = calloc(BITS_TO_LONGS(m->npte), sizeof(long));
 	rd->may_resend = calloc(BITS_TO_LONGS(m->npte), sizeof(long));
 	rd->returned = calloc(BITS_TO_LONGS(m->npte), sizeof(long));
 	rd->mirror = calloc(m->npte, sizeof(*rd->mirror));
-	if (!rd->dirty || !rd->during || !rd->may_resend || !rd->returned || !rd->mirror)
+	if (!rd->dirty || !rd->during || !rd->during_may || !rd->may_resend || !rd->returned ||
+	    !rd->mirror)
 		abort();
 	/*
 	 * Changes the readers already open have yet to read may be left to
@@ -349,6 +355,7 @@ void model_close(struct model *m, struct model_reader *rd)
 		model_fail(m, "close of write fd failed");
 	free(rd->dirty);
 	free(rd->during);
+	free(rd->during_may);
 	free(rd->may_resend);
 	free(rd->returned);
 	free(rd->mirror);
@@ -369,7 +376,7 @@ static void model_check_entry(struct model *m, struct model_reader *rd, unsigned
 			   (unsigned long long)v);
 	if (valid && (rd->flags & KVM_GET_HTAB_BOLTED_ONLY) && !(v & HPTE_V_BOLTED))
 		model_fail(m, "bolted-only reader got HPTE %lu, not bolted", i);
-	if (test_bit(i, rd->during))
+	if (test_bit(i, rd->during) || test_bit(i, rd->during_may))
 		return;		/* changed while being read: either value will do */
 	want = model_view(m, rd->flags, i, &want_v, &want_r);
 	if (want != valid || (valid && (want_v != v || want_r != r)))
@@ -483,6 +490,7 @@ ssize_t model_read(struct model *m, struct model_reader *rd, size_t count)
 	if (!buf)
 		abort();
 	memset(rd->during, 0, BITS_TO_LONGS(m->npte) * sizeof(long));
+	memset(rd->during_may, 0, BITS_TO_LONGS(m->npte) * sizeof(long));
 	rd->reading = true;
 	n = sim_read(rd->fd, buf, count);
 	model_trace("read reader %ld count %zu: %zd\n", (long)(rd - m->readers), count, n);
@@ -522,8 +530,10 @@ ssize_t model_read(struct model *m, struct model_reader *rd, size_t count)
 	if (rd->dest_fd && !n)
 		model_check_dest(m);
 	/* Changed while the read ran: after what the read returned, or before it. */
-	for (w = 0; w < BITS_TO_LONGS(m->npte); w++)
+	for (w = 0; w < BITS_TO_LONGS(m->npte); w++) {
 		rd->dirty[w] |= rd->during[w];
+		rd->may_resend[w] |= rd->during_may[w];
+	}
 out:
 	free(buf);
 	return n;

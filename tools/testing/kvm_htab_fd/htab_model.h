@@ -38,6 +38,7 @@ struct model_reader {
 	bool first_pass;
 	unsigned long *dirty;	/* changed since this reader returned them */
 	unsigned long *during;	/* changed while the current read runs */
+	unsigned long *during_may;	/* R/C set meanwhile, as news it may bring */
 	/*
 	 * Before the start index at open, entries the hardware may have set
 	 * R or C in: the reader may find those changed later, without a
