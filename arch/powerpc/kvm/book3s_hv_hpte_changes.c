@@ -198,9 +198,6 @@ static unsigned long hpte_set_next(struct kvmppc_hpte_set *set, unsigned long fr
 
 /* ---- The shared map ---- */
 
-/* Words of 64 HPTEs an open harvests for the readers already there. */
-#define HPTE_OPEN_HARVEST	256
-
 /* Words of @changed for an HPT of @npte entries: every level's. */
 static unsigned long changed_map_words(unsigned long npte)
 {
@@ -386,7 +383,7 @@ int kvmppc_hpte_changes_add_reader(struct kvm *kvm,
 	 * twice.  With none, what is left of the last readers' changes is
 	 * only forgotten, which allocates nothing.
 	 */
-	budget = list_empty(&kvm->arch.hpte_readers) ? ULONG_MAX : HPTE_OPEN_HARVEST;
+	budget = list_empty(&kvm->arch.hpte_readers) ? ULONG_MAX : KVMPPC_HPTE_HARVEST_WORDS;
 	kvmppc_hpte_changes_harvest(kvm, &budget);
 	kvm->arch.hpte_rc_sweep = sweep;
 	hpte_set_init(&reader->pending);

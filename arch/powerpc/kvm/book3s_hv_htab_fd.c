@@ -45,10 +45,9 @@
 /*
  * What one read() may do beyond the entries it returns: visit this many
  * HPTEs it does not return in full (invalid runs, R/C sweep candidates),
- * and harvest this many words of 64 changed HPTEs per record buffer.
+ * and harvest KVMPPC_HPTE_HARVEST_WORDS per record buffer.
  */
 #define HTAB_READ_VISITS	8192
-#define HTAB_READ_HARVEST	256
 /* A write() takes records 64 KiB at a time, touching this many entries at most. */
 #define HTAB_WRITE_CHUNK	SZ_64K
 #define HTAB_WRITE_ENTRIES	SZ_64K
@@ -340,8 +339,8 @@ static int htab_fill(struct kvm_htab_fd *fd, struct htab_out *out, unsigned long
 		     bool start)
 {
 	struct kvm *kvm = fd->kvm;
-	unsigned long harvest = HTAB_READ_HARVEST, next, last = 0;
-	int ret, harvested = 0, sweeping;
+	unsigned long harvest = KVMPPC_HPTE_HARVEST_WORDS, next, last = 0;
+	int ret, harvest_err = 0, sweeping;
 
 	/*
 	 * Changes a harvest cannot allocate for stay shared, for a later one:
@@ -349,7 +348,7 @@ static int htab_fill(struct kvm_htab_fd *fd, struct htab_out *out, unsigned long
 	 * otherwise say that nothing changed.
 	 */
 	if (start)
-		harvested = kvmppc_hpte_changes_harvest(kvm, &harvest);
+		harvest_err = kvmppc_hpte_changes_harvest(kvm, &harvest);
 	if (fd->first_pass)
 		return htab_fill_range(fd, out, fd->cursor, kvmppc_hpt_npte(&kvm->arch.hpt),
 				       budget, &next);
@@ -357,11 +356,11 @@ static int htab_fill(struct kvm_htab_fd *fd, struct htab_out *out, unsigned long
 	ret = htab_fill_changed(fd, out, budget);
 	if (ret || out->len || !start)
 		return ret;
-	if (harvested)
-		return harvested;
+	if (harvest_err)
+		return harvest_err;
 
 	sweeping = kvmppc_hpte_changes_sweep_rc(kvm, budget, &last);
-	harvest = HTAB_READ_HARVEST;
+	harvest = KVMPPC_HPTE_HARVEST_WORDS;
 	ret = kvmppc_hpte_changes_harvest(kvm, &harvest);
 	if (!ret)
 		ret = htab_fill_changed(fd, out, budget);

@@ -71,6 +71,9 @@ struct kvmppc_hpte_rc_sweep {
 
 void *kvmppc_real_vmalloc_addr(void *addr);
 
+/* A harvest by one read() or one open: words of 64 changed HPTEs at most. */
+#define KVMPPC_HPTE_HARVEST_WORDS	256
+
 /*
  * Note that HPTE @index of @kvm's HPT changed.  Call with the HPTE locked:
  * a reader that opened before the lock was taken then either sees the
