@@ -34,13 +34,17 @@
 
 /* ---- Sets of HPTE indices ---- */
 
-/* A chunk is 512 bytes: its count, and a bit for each of 4032 HPTEs. */
+/*
+ * A chunk is 512 bytes: a bit for each of 4032 HPTEs, and a summary with a
+ * bit for each of its words that is not 0, so that finding the next index
+ * or the end of a run looks at the words that hold some only.
+ */
 #define HPTE_SET_CHUNK_LONGS	63
 #define HPTE_SET_CHUNK_BITS	(HPTE_SET_CHUNK_LONGS * BITS_PER_LONG)
 
 struct hpte_set_chunk {
 	union {
-		unsigned long nr;
+		unsigned long words;			/* bit w: bits[w] != 0 */
 		struct hpte_set_chunk *next_spare;	/* while a spare */
 	};
 	unsigned long bits[HPTE_SET_CHUNK_LONGS];
@@ -84,9 +88,8 @@ static void hpte_set_destroy(struct kvmppc_hpte_set *set)
 static int hpte_set_add_word(struct kvmppc_hpte_set *set, unsigned long word,
 			     unsigned long mask)
 {
-	unsigned long c = word / HPTE_SET_CHUNK_LONGS;
+	unsigned long c = word / HPTE_SET_CHUNK_LONGS, w = word % HPTE_SET_CHUNK_LONGS;
 	struct hpte_set_chunk *chunk = hpte_set_chunk(set, c);
-	unsigned long *bits, added;
 
 	if (!mask)
 		return 0;
@@ -104,7 +107,7 @@ static int hpte_set_add_word(struct kvmppc_hpte_set *set, unsigned long word,
 			chunk = kzalloc(sizeof(*chunk), GFP_KERNEL_ACCOUNT);
 		if (!chunk)
 			return -ENOMEM;
-		chunk->nr = 0;
+		chunk->words = 0;
 		ret = xa_err(xa_store(&set->chunks, c, chunk, GFP_KERNEL_ACCOUNT));
 		if (ret) {
 			kfree(chunk);
@@ -113,17 +116,34 @@ static int hpte_set_add_word(struct kvmppc_hpte_set *set, unsigned long word,
 		set->last = chunk;
 		set->last_c = c;
 	}
-	bits = &chunk->bits[word % HPTE_SET_CHUNK_LONGS];
-	added = hweight_long(mask & ~*bits);
-	*bits |= mask;
-	chunk->nr += added;
-	set->nr += added;
+	set->nr += hweight_long(mask & ~chunk->bits[w]);
+	chunk->bits[w] |= mask;
+	chunk->words |= BIT(w);
 	return 0;
 }
 
 static int hpte_set_add(struct kvmppc_hpte_set *set, unsigned long index)
 {
 	return hpte_set_add_word(set, BIT_WORD(index), BIT_MASK(index));
+}
+
+/* Remove bits [@first, @last) of @chunk from @set. */
+static void hpte_set_chunk_clear(struct kvmppc_hpte_set *set, struct hpte_set_chunk *chunk,
+				 unsigned long first, unsigned long last)
+{
+	unsigned long w = first / BITS_PER_LONG, mask = ~0UL << (first % BITS_PER_LONG);
+
+	for (; w * BITS_PER_LONG < last; w++, mask = ~0UL) {
+		if ((w + 1) * BITS_PER_LONG > last)
+			mask &= ~0UL >> ((w + 1) * BITS_PER_LONG - last);
+		mask &= chunk->bits[w];
+		if (!mask)
+			continue;
+		set->nr -= hweight_long(mask);
+		chunk->bits[w] &= ~mask;
+		if (!chunk->bits[w])
+			chunk->words &= ~BIT(w);
+	}
 }
 
 /* Remove [@index, @index + @n) from @set; a chunk left empty goes. */
@@ -142,12 +162,8 @@ static void hpte_set_clear(struct kvmppc_hpte_set *set, unsigned long index,
 		index = (c + 1) * HPTE_SET_CHUNK_BITS;
 		if (!chunk)
 			continue;
-		for_each_set_bit_from(first, chunk->bits, last) {
-			__clear_bit(first, chunk->bits);
-			chunk->nr--;
-			set->nr--;
-		}
-		if (!chunk->nr) {
+		hpte_set_chunk_clear(set, chunk, first, last);
+		if (!chunk->words) {
 			xa_erase(&set->chunks, c);
 			set->last = NULL;
 			chunk->next_spare = set->spare;
@@ -156,14 +172,19 @@ static void hpte_set_clear(struct kvmppc_hpte_set *set, unsigned long index,
 	}
 }
 
-static bool hpte_set_test(struct kvmppc_hpte_set *set, unsigned long index)
+/* The first bit of @chunk at @bit or after, or HPTE_SET_CHUNK_BITS. */
+static unsigned long hpte_set_chunk_next(struct hpte_set_chunk *chunk, unsigned long bit)
 {
-	struct hpte_set_chunk *chunk;
+	unsigned long w = bit / BITS_PER_LONG, later;
+	unsigned long here = chunk->bits[w] & (~0UL << (bit % BITS_PER_LONG));
 
-	if (!set->nr)
-		return false;
-	chunk = hpte_set_chunk(set, index / HPTE_SET_CHUNK_BITS);
-	return chunk && test_bit(index % HPTE_SET_CHUNK_BITS, chunk->bits);
+	if (here)
+		return w * BITS_PER_LONG + __ffs(here);
+	later = chunk->words & (~0UL << 1 << w);	/* w + 1 may be BITS_PER_LONG - 1 */
+	if (!later)
+		return HPTE_SET_CHUNK_BITS;
+	w = __ffs(later);
+	return w * BITS_PER_LONG + __ffs(chunk->bits[w]);
 }
 
 /* The first index of @set in [@from, @end), or @end. */
@@ -178,7 +199,7 @@ static unsigned long hpte_set_next(struct kvmppc_hpte_set *set, unsigned long fr
 	/* Most often the next is in the chunk of the last: no tree walk then. */
 	chunk = hpte_set_chunk(set, c);
 	if (chunk) {
-		bit = find_next_bit(chunk->bits, HPTE_SET_CHUNK_BITS, from % HPTE_SET_CHUNK_BITS);
+		bit = hpte_set_chunk_next(chunk, from % HPTE_SET_CHUNK_BITS);
 		if (bit < HPTE_SET_CHUNK_BITS)
 			return min(c * HPTE_SET_CHUNK_BITS + bit, end);
 	}
@@ -186,14 +207,34 @@ static unsigned long hpte_set_next(struct kvmppc_hpte_set *set, unsigned long fr
 	xa_for_each_start(&set->chunks, c, chunk, c) {
 		if (c * HPTE_SET_CHUNK_BITS >= end)
 			break;
-		bit = find_first_bit(chunk->bits, HPTE_SET_CHUNK_BITS);
-		if (bit < HPTE_SET_CHUNK_BITS) {
-			set->last = chunk;
-			set->last_c = c;
-			return min(c * HPTE_SET_CHUNK_BITS + bit, end);
-		}
+		/* A chunk in the set is never empty */
+		set->last = chunk;
+		set->last_c = c;
+		return min(c * HPTE_SET_CHUNK_BITS + hpte_set_chunk_next(chunk, 0), end);
 	}
 	return end;
+}
+
+/* The first index at @from or after, before @end, that is not in @set. */
+static unsigned long hpte_set_run_end(struct kvmppc_hpte_set *set, unsigned long from,
+				      unsigned long end)
+{
+	while (from < end && set->nr) {
+		unsigned long c = from / HPTE_SET_CHUNK_BITS;
+		unsigned long w = from % HPTE_SET_CHUNK_BITS / BITS_PER_LONG;
+		struct hpte_set_chunk *chunk = hpte_set_chunk(set, c);
+		unsigned long holes;
+
+		if (!chunk)
+			return from;
+		holes = ~chunk->bits[w] & (~0UL << (from % BITS_PER_LONG));
+		while (!holes && ++w < HPTE_SET_CHUNK_LONGS)
+			holes = ~chunk->bits[w];
+		if (holes)
+			return min(c * HPTE_SET_CHUNK_BITS + w * BITS_PER_LONG + __ffs(holes), end);
+		from = (c + 1) * HPTE_SET_CHUNK_BITS;
+	}
+	return min(from, end);
 }
 
 /* ---- The shared map ---- */
@@ -407,11 +448,15 @@ void kvmppc_hpte_changes_remove_reader(struct kvm *kvm,
 	atomic_dec(&kvm->arch.hpte_mod_interest);
 }
 
-/* Under mmu_setup_lock, as every reader's set. */
-bool kvmppc_hpte_changes_pending(struct kvmppc_hpte_changes_reader *reader,
-				 unsigned long index)
+/*
+ * The end of the run of HPTEs pending for @reader from @from on, at most
+ * @end: @from itself if it is not pending.  Under mmu_setup_lock, as every
+ * reader's set.
+ */
+unsigned long kvmppc_hpte_changes_run_end(struct kvmppc_hpte_changes_reader *reader,
+					  unsigned long from, unsigned long end)
 {
-	return hpte_set_test(&reader->pending, index);
+	return hpte_set_run_end(&reader->pending, from, end);
 }
 
 /* The first HPTE pending for @reader in [@from, @end), or @end.  Under mmu_setup_lock. */

@@ -60,6 +60,8 @@ struct kvm_htab_fd {
 	struct kvmppc_hpte_changes_reader changes;
 	unsigned long cursor;		/* next HPTE index to look at */
 	bool first_pass;
+	/* Later passes: the run of pending HPTEs last looked up, see htab_wanted() */
+	unsigned long run_start, run_end;
 	/* Writers only: records copied in, then room for the entries they replace. */
 	u8 *record;
 	size_t record_size;
@@ -215,9 +217,28 @@ static int htab_fd_check_table(struct kvm_htab_fd *fd)
 	return 0;
 }
 
+/*
+ * Is HPTE @i one this read returns?  On the first pass every one is; later,
+ * the pending ones.  Their runs are looked up once: [run_start, run_end)
+ * pending, run_end not, until the pending set next changes.
+ */
 static bool htab_wanted(struct kvm_htab_fd *fd, unsigned long i)
 {
-	return fd->first_pass || kvmppc_hpte_changes_pending(&fd->changes, i);
+	if (fd->first_pass)
+		return true;
+	if (i < fd->run_start || i > fd->run_end) {
+		fd->run_start = i;
+		fd->run_end = kvmppc_hpte_changes_run_end(&fd->changes, i,
+							  kvmppc_hpt_npte(&fd->kvm->arch.hpt));
+	}
+	return i < fd->run_end;
+}
+
+/* The pending set changed (a harvest, a consume): look runs up again. */
+static void htab_forget_run(struct kvm_htab_fd *fd)
+{
+	fd->run_start = 1;
+	fd->run_end = 0;
 }
 
 /*
@@ -349,6 +370,7 @@ static int htab_fill(struct kvm_htab_fd *fd, struct htab_out *out, unsigned long
 	 */
 	if (start)
 		harvest_err = kvmppc_hpte_changes_harvest(kvm, &harvest);
+	htab_forget_run(fd);
 	if (fd->first_pass)
 		return htab_fill_range(fd, out, fd->cursor, kvmppc_hpt_npte(&kvm->arch.hpt),
 				       budget, &next);
@@ -362,6 +384,7 @@ static int htab_fill(struct kvm_htab_fd *fd, struct htab_out *out, unsigned long
 	sweeping = kvmppc_hpte_changes_sweep_rc(kvm, budget, &last);
 	harvest = KVMPPC_HPTE_HARVEST_WORDS;
 	ret = kvmppc_hpte_changes_harvest(kvm, &harvest);
+	htab_forget_run(fd);
 	if (!ret)
 		ret = htab_fill_changed(fd, out, budget);
 	if (ret || out->len || !sweeping)

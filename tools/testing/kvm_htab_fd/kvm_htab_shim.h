@@ -149,6 +149,11 @@ static inline unsigned int hweight_long(unsigned long w)
 	return __builtin_popcountl(w);
 }
 
+static inline unsigned long __ffs(unsigned long word)
+{
+	return __builtin_ctzl(word);
+}
+
 static inline unsigned long find_next_bit(const unsigned long *addr, unsigned long size,
 					  unsigned long offset)
 {

@@ -123,8 +123,8 @@ void kvmppc_hpte_changes_consume(struct kvm *kvm, struct kvmppc_hpte_changes_rea
 				 unsigned long index, unsigned long n);
 void kvmppc_hpte_changes_unconsume(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
 				   unsigned long index, unsigned long n);
-bool kvmppc_hpte_changes_pending(struct kvmppc_hpte_changes_reader *reader,
-				 unsigned long index);
+unsigned long kvmppc_hpte_changes_run_end(struct kvmppc_hpte_changes_reader *reader,
+					  unsigned long from, unsigned long end);
 unsigned long kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader,
 				       unsigned long from, unsigned long end);
 int kvmppc_hpte_changes_track_rc(struct kvm *kvm, unsigned long index, bool valid,
