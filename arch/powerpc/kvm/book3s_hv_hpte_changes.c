@@ -152,6 +152,9 @@ static void hpte_set_clear(struct kvmppc_hpte_set *set, unsigned long index,
 {
 	unsigned long end = index + n;
 
+	/* Before the loop, so that an empty set costs no register saves */
+	if (!set->nr)
+		return;
 	while (index < end && set->nr) {
 		unsigned long c = index / HPTE_SET_CHUNK_BITS;
 		unsigned long first = index % HPTE_SET_CHUNK_BITS;
@@ -538,8 +541,24 @@ int kvmppc_hpte_changes_track_rc(struct kvm *kvm, unsigned long index, bool vali
 
 	if (valid && hpte_rc_may_change(guest_r))
 		return hpte_set_add(candidates, index);
-	hpte_set_clear(candidates, index, 1);
+	/* Most often there is none: a first pass asks for every HPTE. */
+	if (candidates->nr)
+		hpte_set_clear(candidates, index, 1);
 	return 0;
+}
+
+/*
+ * A reader returned HPTEs [@from, @to) invalid: the hardware sets R or C in
+ * none of them.
+ */
+void kvmppc_hpte_changes_untrack_rc(struct kvm *kvm, unsigned long from, unsigned long to)
+{
+	struct kvmppc_hpte_set *candidates = &kvm->arch.hpte_rc_sweep->candidates;
+
+	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
+
+	if (from < to)
+		hpte_set_clear(candidates, from, to - from);
 }
 
 /*

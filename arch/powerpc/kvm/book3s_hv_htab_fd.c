@@ -130,6 +130,17 @@ static __be64 *htab_hptep(struct kvm *kvm, unsigned long i)
 	return (__be64 *)(kvm->arch.hpt.virt + (i << 4));
 }
 
+/*
+ * Could HPTE @i be, or be about to be, valid?  One that is not is invalid as
+ * it stands: nothing of it is returned, and whoever locks it to enter it
+ * marks the change after a read harvested.  An unlocked look.
+ */
+static bool htab_hpte_present(struct kvm *kvm, unsigned long i)
+{
+	return be64_to_cpu(READ_ONCE(htab_hptep(kvm, i)[0])) &
+	       (HPTE_V_VALID | HPTE_V_ABSENT | HPTE_V_HVLOCK);
+}
+
 /* Lock HPTE @i against hcalls and other readers; returns its first dword. */
 static unsigned long htab_lock_hpte(__be64 *hptep)
 {
@@ -189,7 +200,7 @@ static int htab_read_hpte(struct kvm_htab_fd *fd, unsigned long i, u64 *v_out, u
 	bool valid = false;
 	int ret;
 
-	if (be64_to_cpu(READ_ONCE(hptep[0])) & (HPTE_V_VALID | HPTE_V_ABSENT | HPTE_V_HVLOCK)) {
+	if (htab_hpte_present(kvm, i)) {
 		v = htab_lock_hpte(hptep);
 		valid = htab_guest_view(kvm, i, v_out, r_out, &rc);
 		if (rc)
@@ -242,6 +253,30 @@ static void htab_forget_run(struct kvm_htab_fd *fd)
 }
 
 /*
+ * Does HPTE @i continue a run of invalid entries?  One that is not present
+ * does, unread: the R/C tracking of such entries is dropped a stretch at a
+ * time, from *@unread on.  A present one is read by the next record,
+ * unless a bolted-only reader reads it here and does not want it.
+ */
+static bool htab_invalid_continues(struct kvm_htab_fd *fd, unsigned long i,
+				   unsigned long *unread)
+{
+	u64 v, r;
+
+	if (!htab_hpte_present(fd->kvm, i))
+		return true;
+	if (!(fd->flags & KVM_GET_HTAB_BOLTED_ONLY))
+		return false;
+	kvmppc_hpte_changes_untrack_rc(fd->kvm, *unread, i);
+	if (htab_read_hpte(fd, i, &v, &r)) {
+		*unread = i;
+		return false;
+	}
+	*unread = i + 1;
+	return true;
+}
+
+/*
  * Fill one record starting at HPTE @i with the run of valid entries there,
  * then the run of invalid ones, stopping before @end, at an entry this read
  * does not return, at a full run or a full buffer, or once *@budget
@@ -255,6 +290,7 @@ static long htab_fill_record(struct kvm_htab_fd *fd, struct htab_out *out,
 			     struct kvm_get_htab_header *hdr, unsigned long i,
 			     unsigned long end, unsigned long *budget)
 {
+	unsigned long unread;
 	u64 v, r;
 	int ret = 0;
 
@@ -272,6 +308,7 @@ static long htab_fill_record(struct kvm_htab_fd *fd, struct htab_out *out,
 		return i;
 
 	/* HPTE @i was read invalid: count it and the invalid run after it. */
+	unread = i + 1;
 	do {
 		if (hdr->n_valid || hdr->n_invalid) {
 			if (!*budget)
@@ -283,7 +320,8 @@ static long htab_fill_record(struct kvm_htab_fd *fd, struct htab_out *out,
 		if (!(i % SZ_1K))
 			cond_resched();
 	} while (i < end && htab_wanted(fd, i) && hdr->n_invalid < HTAB_RUN_MAX &&
-		 !htab_read_hpte(fd, i, &v, &r));
+		 htab_invalid_continues(fd, i, &unread));
+	kvmppc_hpte_changes_untrack_rc(fd->kvm, unread, i);
 	return i;
 }
 
@@ -579,7 +617,7 @@ static void htab_save_hpte(struct kvm *kvm, unsigned long i, __be64 *saved)
 	unsigned long v_locked, rc;
 	u64 v = 0, r = 0;
 
-	if (be64_to_cpu(READ_ONCE(hptep[0])) & (HPTE_V_VALID | HPTE_V_ABSENT | HPTE_V_HVLOCK)) {
+	if (htab_hpte_present(kvm, i)) {
 		v_locked = htab_lock_hpte(hptep);
 		if (!htab_guest_view(kvm, i, &v, &r, &rc))
 			v = 0;
@@ -829,13 +867,17 @@ static ssize_t kvm_htab_fd_write(struct file *file, const char __user *buf, size
 		return -EBUSY;
 
 	mutex_lock(&fd->lock);
-	/* A whole stream may take long: a task being killed stops between batches. */
-	while (done < count && !(done && fatal_signal_pending(current))) {
+	while (done < count) {
+		/* A whole stream may take long: a task being killed stops between batches. */
+		if (done) {
+			if (fatal_signal_pending(current))
+				break;
+			cond_resched();
+		}
 		ret = htab_write_records(fd, buf + done, count - done);
 		if (ret < 0)
 			break;
 		done += ret;
-		cond_resched();
 	}
 	mutex_unlock(&fd->lock);
 	return done ? done : ret;

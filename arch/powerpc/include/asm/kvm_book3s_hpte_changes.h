@@ -129,6 +129,7 @@ unsigned long kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader
 				       unsigned long from, unsigned long end);
 int kvmppc_hpte_changes_track_rc(struct kvm *kvm, unsigned long index, bool valid,
 				 u64 guest_r);
+void kvmppc_hpte_changes_untrack_rc(struct kvm *kvm, unsigned long from, unsigned long to);
 int kvmppc_hpte_changes_sweep_rc(struct kvm *kvm, unsigned long *budget,
 				 unsigned long *last);
 
