@@ -452,21 +452,18 @@ void kvmppc_hpte_changes_remove_reader(struct kvm *kvm,
 }
 
 /*
- * The end of the run of HPTEs pending for @reader from @from on, at most
- * @end: @from itself if it is not pending.  Under mmu_setup_lock, as every
+ * The first HPTE pending for @reader in [@from, @end), or @end; the run of
+ * pending HPTEs it starts ends at *@run_end.  Under mmu_setup_lock, as every
  * reader's set.
  */
-unsigned long kvmppc_hpte_changes_run_end(struct kvmppc_hpte_changes_reader *reader,
-					  unsigned long from, unsigned long end)
-{
-	return hpte_set_run_end(&reader->pending, from, end);
-}
-
-/* The first HPTE pending for @reader in [@from, @end), or @end.  Under mmu_setup_lock. */
 unsigned long kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader,
-				       unsigned long from, unsigned long end)
+				       unsigned long from, unsigned long end,
+				       unsigned long *run_end)
 {
-	return hpte_set_next(&reader->pending, from, end);
+	unsigned long i = hpte_set_next(&reader->pending, from, end);
+
+	*run_end = hpte_set_run_end(&reader->pending, i, end);
+	return i;
 }
 
 /*

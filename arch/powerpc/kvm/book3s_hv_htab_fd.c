@@ -60,8 +60,6 @@ struct kvm_htab_fd {
 	struct kvmppc_hpte_changes_reader changes;
 	unsigned long cursor;		/* next HPTE index to look at */
 	bool first_pass;
-	/* Later passes: the run of pending HPTEs last looked up, see htab_wanted() */
-	unsigned long run_start, run_end;
 	/* Writers only: records copied in, then room for the entries they replace. */
 	u8 *record;
 	size_t record_size;
@@ -131,9 +129,9 @@ static __be64 *htab_hptep(struct kvm *kvm, unsigned long i)
 }
 
 /*
- * Could HPTE @i be, or be about to be, valid?  One that is not is invalid as
- * it stands: nothing of it is returned, and whoever locks it to enter it
- * marks the change after a read harvested.  An unlocked look.
+ * Could HPTE @i be, or be about to be, valid?  An unlocked look: one that is
+ * not is invalid as it stands, with nothing of it to return, and whoever
+ * locks it to enter it marks the change after a read harvested.
  */
 static bool htab_hpte_present(struct kvm *kvm, unsigned long i)
 {
@@ -186,8 +184,7 @@ static bool htab_guest_view(struct kvm *kvm, unsigned long i, u64 *v_out, u64 *r
  * never torn; R and C the hardware set are folded into the reverse map: a
  * change for the other readers, this one returns it now.  A locked one may
  * be on its way to valid (H_ENTER marks it before it sets V): wait for it.
- * An invalid one needs no lock: nothing of it is returned, and whoever
- * locks it to enter it marks the change after this read harvested.
+ * One that is not present needs no lock, see htab_hpte_present().
  * Returns 1 for a valid entry the reader wants, 0 for an invalid one (or a
  * valid one a bolted-only reader does not want), or -ENOMEM if the entry
  * could not be tracked for R and C (not returned).
@@ -229,30 +226,6 @@ static int htab_fd_check_table(struct kvm_htab_fd *fd)
 }
 
 /*
- * Is HPTE @i one this read returns?  On the first pass every one is; later,
- * the pending ones.  Their runs are looked up once: [run_start, run_end)
- * pending, run_end not, until the pending set next changes.
- */
-static bool htab_wanted(struct kvm_htab_fd *fd, unsigned long i)
-{
-	if (fd->first_pass)
-		return true;
-	if (i < fd->run_start || i > fd->run_end) {
-		fd->run_start = i;
-		fd->run_end = kvmppc_hpte_changes_run_end(&fd->changes, i,
-							  kvmppc_hpt_npte(&fd->kvm->arch.hpt));
-	}
-	return i < fd->run_end;
-}
-
-/* The pending set changed (a harvest, a consume): look runs up again. */
-static void htab_forget_run(struct kvm_htab_fd *fd)
-{
-	fd->run_start = 1;
-	fd->run_end = 0;
-}
-
-/*
  * Does HPTE @i continue a run of invalid entries?  One that is not present
  * does, unread: the R/C tracking of such entries is dropped a stretch at a
  * time, from *@unread on.  A present one is read by the next record,
@@ -278,8 +251,9 @@ static bool htab_invalid_continues(struct kvm_htab_fd *fd, unsigned long i,
 
 /*
  * Fill one record starting at HPTE @i with the run of valid entries there,
- * then the run of invalid ones, stopping before @end, at an entry this read
- * does not return, at a full run or a full buffer, or once *@budget
+ * then the run of invalid ones, stopping before @end (where the entries
+ * this read returns end: the table's end on the first pass, later the end
+ * of a run of pending ones), at a full run or a full buffer, or once *@budget
  * invalid entries past the record's first were visited.  What decides the
  * record is read once only (a running guest may change an entry between two
  * reads): the entry that ends a run is read again by the next record.
@@ -294,7 +268,7 @@ static long htab_fill_record(struct kvm_htab_fd *fd, struct htab_out *out,
 	u64 v, r;
 	int ret = 0;
 
-	for (; i < end && htab_wanted(fd, i); i++) {
+	for (; i < end; i++) {
 		ret = htab_read_hpte(fd, i, &v, &r);
 		if (ret <= 0)
 			break;
@@ -304,7 +278,7 @@ static long htab_fill_record(struct kvm_htab_fd *fd, struct htab_out *out,
 	}
 	if (ret < 0)
 		return hdr->n_valid ? i : ret;
-	if (i >= end || !htab_wanted(fd, i))
+	if (i >= end)
 		return i;
 
 	/* HPTE @i was read invalid: count it and the invalid run after it. */
@@ -319,7 +293,7 @@ static long htab_fill_record(struct kvm_htab_fd *fd, struct htab_out *out,
 		i++;
 		if (!(i % SZ_1K))
 			cond_resched();
-	} while (i < end && htab_wanted(fd, i) && hdr->n_invalid < HTAB_RUN_MAX &&
+	} while (i < end && hdr->n_invalid < HTAB_RUN_MAX &&
 		 htab_invalid_continues(fd, i, &unread));
 	kvmppc_hpte_changes_untrack_rc(fd->kvm, unread, i);
 	return i;
@@ -330,18 +304,19 @@ static int htab_fill_range(struct kvm_htab_fd *fd, struct htab_out *out, unsigne
 			   unsigned long end, unsigned long *budget, unsigned long *next)
 {
 	for (;;) {
+		unsigned long run_end = end;
 		struct kvm_get_htab_header *hdr;
 		long after;
 
 		if (!fd->first_pass)
-			i = kvmppc_hpte_changes_next(&fd->changes, i, end);
+			i = kvmppc_hpte_changes_next(&fd->changes, i, end, &run_end);
 		*next = i;
 		if (i >= end)
 			return 0;
 		hdr = htab_out_begin(out, i);
 		if (!hdr)
 			return 0;
-		after = htab_fill_record(fd, out, hdr, i, end, budget);
+		after = htab_fill_record(fd, out, hdr, i, run_end, budget);
 		if (after < 0 || (!hdr->n_valid && !hdr->n_invalid)) {
 			htab_out_cancel(out);
 			return after < 0 ? after : 0;
@@ -408,7 +383,6 @@ static int htab_fill(struct kvm_htab_fd *fd, struct htab_out *out, unsigned long
 	 */
 	if (start)
 		harvest_err = kvmppc_hpte_changes_harvest(kvm, &harvest);
-	htab_forget_run(fd);
 	if (fd->first_pass)
 		return htab_fill_range(fd, out, fd->cursor, kvmppc_hpt_npte(&kvm->arch.hpt),
 				       budget, &next);
@@ -422,7 +396,6 @@ static int htab_fill(struct kvm_htab_fd *fd, struct htab_out *out, unsigned long
 	sweeping = kvmppc_hpte_changes_sweep_rc(kvm, budget, &last);
 	harvest = KVMPPC_HPTE_HARVEST_WORDS;
 	ret = kvmppc_hpte_changes_harvest(kvm, &harvest);
-	htab_forget_run(fd);
 	if (!ret)
 		ret = htab_fill_changed(fd, out, budget);
 	if (ret || out->len || !sweeping)
@@ -583,13 +556,17 @@ static int htab_check_hpte(struct kvm *kvm, u64 v, u64 r)
 	return 0;
 }
 
-/* Make HPTE @i invalid, whatever it was.  Under kvm->srcu. */
-static void htab_clear_hpte(struct kvm *kvm, unsigned long i)
+/* Make HPTEs [@i, @i + @n) invalid, whatever they were.  Under kvm->srcu. */
+static void htab_clear_hptes(struct kvm *kvm, unsigned long i, unsigned long n)
 {
-	unsigned long old[2];
+	unsigned long old[2], end = i + n;
 
-	if (be64_to_cpu(READ_ONCE(htab_hptep(kvm, i)[0])) & (HPTE_V_VALID | HPTE_V_ABSENT))
-		kvmppc_do_h_remove(kvm, 0, i, 0, old);
+	for (; i < end; i++) {
+		if (be64_to_cpu(READ_ONCE(htab_hptep(kvm, i)[0])) & (HPTE_V_VALID | HPTE_V_ABSENT))
+			kvmppc_do_h_remove(kvm, 0, i, 0, old);
+		if (!((i + 1) % SZ_1K))
+			cond_resched();
+	}
 }
 
 /*
@@ -600,7 +577,7 @@ static long htab_replace_hpte(struct kvm *kvm, unsigned long i, u64 v, u64 r)
 {
 	unsigned long idx_ret;
 
-	htab_clear_hpte(kvm, i);
+	htab_clear_hptes(kvm, i, 1);
 	if (!(v & HPTE_V_VALID))
 		return H_SUCCESS;
 	return kvmppc_virtmode_do_h_enter(kvm, H_EXACT, i, v, r, &idx_ret);
@@ -713,11 +690,7 @@ static int htab_apply_record(struct kvm *kvm, unsigned long index, __be64 *hptes
 			      be64_to_cpu(hptes[2 * vrma_k + 1]));
 		*vrma = true;
 	}
-	for (k = 0; k < n_invalid; k++) {
-		htab_clear_hpte(kvm, index + n + k);
-		if (!((k + 1) % SZ_1K))
-			cond_resched();
-	}
+	htab_clear_hptes(kvm, index + n, n_invalid);
 out:
 	srcu_read_unlock(&kvm->srcu, idx);
 	return ret;
@@ -730,9 +703,11 @@ out:
 static int htab_keep_vcpus_out(struct kvm *kvm, bool *mmu_was_ready)
 {
 	*mmu_was_ready = kvm->arch.mmu_ready;
-	kvm->arch.mmu_ready = 0;
-	/* Pairs with kvmppc_vcpu_run_hv(): vcpus_running, then mmu_ready. */
-	smp_mb();
+	if (*mmu_was_ready) {
+		kvm->arch.mmu_ready = 0;
+		/* Pairs with kvmppc_vcpu_run_hv(): vcpus_running, then mmu_ready. */
+		smp_mb();
+	}
 	if (!atomic_read(&kvm->arch.vcpus_running))
 		return 0;
 	kvm->arch.mmu_ready = *mmu_was_ready;
