@@ -37,14 +37,14 @@
 /*
  * A chunk is 512 bytes: a bit for each of 4032 HPTEs, and a summary with a
  * bit for each of its words that is not 0, so that finding the next index
- * or the end of a run looks at the words that hold some only.
+ * looks at the words that hold some only.
  */
 #define HPTE_SET_CHUNK_LONGS	63
 #define HPTE_SET_CHUNK_BITS	(HPTE_SET_CHUNK_LONGS * BITS_PER_LONG)
 
 struct hpte_set_chunk {
 	union {
-		unsigned long words;			/* bit w: bits[w] != 0 */
+		unsigned long nonempty;			/* bit w: bits[w] != 0 */
 		struct hpte_set_chunk *next_spare;	/* while a spare */
 	};
 	unsigned long bits[HPTE_SET_CHUNK_LONGS];
@@ -91,6 +91,10 @@ static int hpte_set_add_word(struct kvmppc_hpte_set *set, unsigned long word,
 	unsigned long c = word / HPTE_SET_CHUNK_LONGS, w = word % HPTE_SET_CHUNK_LONGS;
 	struct hpte_set_chunk *chunk = hpte_set_chunk(set, c);
 
+	/* A summary bit for every word, and a chunk of 512 bytes */
+	BUILD_BUG_ON(HPTE_SET_CHUNK_LONGS >= BITS_PER_LONG);
+	BUILD_BUG_ON(sizeof(*chunk) != 512);
+
 	if (!mask)
 		return 0;
 	if (!chunk) {
@@ -107,7 +111,7 @@ static int hpte_set_add_word(struct kvmppc_hpte_set *set, unsigned long word,
 			chunk = kzalloc(sizeof(*chunk), GFP_KERNEL_ACCOUNT);
 		if (!chunk)
 			return -ENOMEM;
-		chunk->words = 0;
+		chunk->nonempty = 0;
 		ret = xa_err(xa_store(&set->chunks, c, chunk, GFP_KERNEL_ACCOUNT));
 		if (ret) {
 			kfree(chunk);
@@ -118,7 +122,7 @@ static int hpte_set_add_word(struct kvmppc_hpte_set *set, unsigned long word,
 	}
 	set->nr += hweight_long(mask & ~chunk->bits[w]);
 	chunk->bits[w] |= mask;
-	chunk->words |= BIT(w);
+	chunk->nonempty |= BIT(w);
 	return 0;
 }
 
@@ -142,7 +146,7 @@ static void hpte_set_chunk_clear(struct kvmppc_hpte_set *set, struct hpte_set_ch
 		set->nr -= hweight_long(mask);
 		chunk->bits[w] &= ~mask;
 		if (!chunk->bits[w])
-			chunk->words &= ~BIT(w);
+			chunk->nonempty &= ~BIT(w);
 	}
 }
 
@@ -152,7 +156,7 @@ static void hpte_set_clear(struct kvmppc_hpte_set *set, unsigned long index,
 {
 	unsigned long end = index + n;
 
-	/* Before the loop, so that an empty set costs no register saves */
+	/* The common case, a set that holds nothing: leave at once */
 	if (!set->nr)
 		return;
 	while (index < end && set->nr) {
@@ -166,7 +170,7 @@ static void hpte_set_clear(struct kvmppc_hpte_set *set, unsigned long index,
 		if (!chunk)
 			continue;
 		hpte_set_chunk_clear(set, chunk, first, last);
-		if (!chunk->words) {
+		if (!chunk->nonempty) {
 			xa_erase(&set->chunks, c);
 			set->last = NULL;
 			chunk->next_spare = set->spare;
@@ -183,7 +187,7 @@ static unsigned long hpte_set_chunk_next(struct hpte_set_chunk *chunk, unsigned 
 
 	if (here)
 		return w * BITS_PER_LONG + __ffs(here);
-	later = chunk->words & (~0UL << 1 << w);	/* w + 1 may be BITS_PER_LONG - 1 */
+	later = chunk->nonempty & (~0UL << (w + 1));
 	if (!later)
 		return HPTE_SET_CHUNK_BITS;
 	w = __ffs(later);
@@ -452,9 +456,21 @@ void kvmppc_hpte_changes_remove_reader(struct kvm *kvm,
 }
 
 /*
- * The first HPTE pending for @reader in [@from, @end), or @end; the run of
- * pending HPTEs it starts ends at *@run_end.  Under mmu_setup_lock, as every
- * reader's set.
+ * Where the run of HPTEs pending for @reader from @from on ends, looking no
+ * further than the end of @from's word nor @end: @from if it is not
+ * pending.  A record asks again as it reaches the answer, so that it looks
+ * no further than it reaches.  Under mmu_setup_lock, as every reader's set.
+ */
+unsigned long kvmppc_hpte_changes_run_end(struct kvmppc_hpte_changes_reader *reader,
+					  unsigned long from, unsigned long end)
+{
+	return hpte_set_run_end(&reader->pending, from,
+				min(end, (BIT_WORD(from) + 1) * BITS_PER_LONG));
+}
+
+/*
+ * The first HPTE pending for @reader in [@from, @end), or @end, and in
+ * *@run_end where its run ends, as kvmppc_hpte_changes_run_end() finds it.
  */
 unsigned long kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader,
 				       unsigned long from, unsigned long end,
@@ -462,7 +478,7 @@ unsigned long kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader
 {
 	unsigned long i = hpte_set_next(&reader->pending, from, end);
 
-	*run_end = hpte_set_run_end(&reader->pending, i, end);
+	*run_end = kvmppc_hpte_changes_run_end(reader, i, end);
 	return i;
 }
 
@@ -538,9 +554,7 @@ int kvmppc_hpte_changes_track_rc(struct kvm *kvm, unsigned long index, bool vali
 
 	if (valid && hpte_rc_may_change(guest_r))
 		return hpte_set_add(candidates, index);
-	/* Most often there is none: a first pass asks for every HPTE. */
-	if (candidates->nr)
-		hpte_set_clear(candidates, index, 1);
+	hpte_set_clear(candidates, index, 1);
 	return 0;
 }
 

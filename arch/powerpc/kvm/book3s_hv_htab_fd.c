@@ -226,6 +226,23 @@ static int htab_fd_check_table(struct kvm_htab_fd *fd)
 }
 
 /*
+ * Is HPTE @i, before @end, one this read returns?  On the first pass every
+ * one is; later, the pending ones, whose runs are learnt a word of the
+ * pending set at a time: *@run_end is where the run known so far ends, the
+ * run's true end unless it is a word's.
+ */
+static bool htab_in_run(struct kvm_htab_fd *fd, unsigned long i, unsigned long end,
+			unsigned long *run_end)
+{
+	if (i < *run_end)
+		return true;
+	if (fd->first_pass || i >= end || *run_end % BITS_PER_LONG)
+		return false;
+	*run_end = kvmppc_hpte_changes_run_end(&fd->changes, i, end);
+	return i < *run_end;
+}
+
+/*
  * Does HPTE @i continue a run of invalid entries?  One that is not present
  * does, unread: the R/C tracking of such entries is dropped a stretch at a
  * time, from *@unread on.  A present one is read by the next record,
@@ -251,24 +268,24 @@ static bool htab_invalid_continues(struct kvm_htab_fd *fd, unsigned long i,
 
 /*
  * Fill one record starting at HPTE @i with the run of valid entries there,
- * then the run of invalid ones, stopping before @end (where the entries
- * this read returns end: the table's end on the first pass, later the end
- * of a run of pending ones), at a full run or a full buffer, or once *@budget
+ * then the run of invalid ones, stopping before @end, at an entry this read
+ * does not return (@run_end: where the run of them @i starts is known to
+ * end so far, see htab_in_run()), at a full run or a full buffer, or once *@budget
  * invalid entries past the record's first were visited.  What decides the
  * record is read once only (a running guest may change an entry between two
- * reads): the entry that ends a run is read again by the next record.
+ * reads): the entry that ends a run is read by the next record.
  * Returns the index after the record, or -ENOMEM for an entry that could
  * not be read (it starts the next record).
  */
 static long htab_fill_record(struct kvm_htab_fd *fd, struct htab_out *out,
 			     struct kvm_get_htab_header *hdr, unsigned long i,
-			     unsigned long end, unsigned long *budget)
+			     unsigned long end, unsigned long run_end, unsigned long *budget)
 {
 	unsigned long unread;
 	u64 v, r;
 	int ret = 0;
 
-	for (; i < end; i++) {
+	for (; htab_in_run(fd, i, end, &run_end); i++) {
 		ret = htab_read_hpte(fd, i, &v, &r);
 		if (ret <= 0)
 			break;
@@ -278,7 +295,7 @@ static long htab_fill_record(struct kvm_htab_fd *fd, struct htab_out *out,
 	}
 	if (ret < 0)
 		return hdr->n_valid ? i : ret;
-	if (i >= end)
+	if (!htab_in_run(fd, i, end, &run_end))
 		return i;
 
 	/* HPTE @i was read invalid: count it and the invalid run after it. */
@@ -293,7 +310,7 @@ static long htab_fill_record(struct kvm_htab_fd *fd, struct htab_out *out,
 		i++;
 		if (!(i % SZ_1K))
 			cond_resched();
-	} while (i < end && hdr->n_invalid < HTAB_RUN_MAX &&
+	} while (htab_in_run(fd, i, end, &run_end) && hdr->n_invalid < HTAB_RUN_MAX &&
 		 htab_invalid_continues(fd, i, &unread));
 	kvmppc_hpte_changes_untrack_rc(fd->kvm, unread, i);
 	return i;
@@ -316,7 +333,7 @@ static int htab_fill_range(struct kvm_htab_fd *fd, struct htab_out *out, unsigne
 		hdr = htab_out_begin(out, i);
 		if (!hdr)
 			return 0;
-		after = htab_fill_record(fd, out, hdr, i, run_end, budget);
+		after = htab_fill_record(fd, out, hdr, i, end, run_end, budget);
 		if (after < 0 || (!hdr->n_valid && !hdr->n_invalid)) {
 			htab_out_cancel(out);
 			return after < 0 ? after : 0;
@@ -702,6 +719,11 @@ out:
  */
 static int htab_keep_vcpus_out(struct kvm *kvm, bool *mmu_was_ready)
 {
+	/*
+	 * mmu_ready is set only under mmu_setup_lock, which we hold: if it is
+	 * clear, whoever cleared it ordered that, and a vcpu that sees it clear
+	 * waits for this lock in kvmhv_setup_mmu() before it enters the guest.
+	 */
 	*mmu_was_ready = kvm->arch.mmu_ready;
 	if (*mmu_was_ready) {
 		kvm->arch.mmu_ready = 0;

@@ -582,6 +582,49 @@ TEST(harvest_is_bounded)
 }
 
 /*
+ * After a guest changed a long stretch of its HPT, a later pass finds one
+ * long run of pending entries, valid and invalid by turns.  Each record
+ * looks for the run's end no further than it can reach: a read's lookups
+ * follow the records it returns, not the length of the run.
+ */
+TEST(long_pending_run_is_read_in_bounded_steps)
+{
+	struct kvm *kvm = sim_vm_create(22, RAM_BYTES);
+	unsigned long i, loads, reads = 0, records, most = 0, run = sim_npte(kvm) / 2;
+	u8 buf[2048];
+	ssize_t n;
+	int fd;
+
+	fd = sim_get_htab_fd(kvm, 0, 0);
+	ASSERT_LT(0, drain(fd));
+	for (i = 0; i < run; i++) {
+		ASSERT_EQ(H_SUCCESS, sim_h_enter(kvm, i, (i << 12) | HPTE_V_VALID,
+						 HPTE_R_R | HPTE_R_C));
+		if (i % 2)
+			ASSERT_EQ(H_SUCCESS, sim_h_remove(kvm, i));
+	}
+	for (;;) {
+		size_t pos = 0;
+
+		loads = shim_xa_loads;
+		n = sim_read(fd, buf, sizeof(buf));
+		loads = shim_xa_loads - loads;
+		ASSERT_LE(0, n);
+		if (!n)
+			break;
+		for (records = 0; pos < (size_t)n; records++)
+			pos += HEADER_BYTES + record_at(buf, pos).n_valid * HPTE_BYTES;
+		/* A chunk of the set per record at most, and the harvest's */
+		ASSERT_GE(records + 16, loads);
+		most = max(most, loads);
+		reads++;
+	}
+	TH_LOG("%lu reads, at most %lu lookups in one", reads, most);
+	ASSERT_EQ(0, sim_close(fd));
+	sim_vm_destroy(kvm);
+}
+
+/*
  * QEMU reads 8 HPTEs through a new fd for every monitor or gdbstub lookup,
  * while its migration stream reads on: such a read allocates the same at
  * 2^8 HPTEs as at 2^18, nothing that grows with the table.

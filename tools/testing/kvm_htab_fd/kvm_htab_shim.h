@@ -144,6 +144,8 @@ static inline unsigned long set_mask_bits(unsigned long *ptr, unsigned long mask
 	return old;
 }
 
+#define BUILD_BUG_ON(cond)	_Static_assert(!(cond), #cond)
+
 static inline unsigned int hweight_long(unsigned long w)
 {
 	return __builtin_popcountl(w);
@@ -404,8 +406,12 @@ static inline void xa_init(struct xarray *xa)
 	xa->size = 0;
 }
 
+/* Lookups, counted: a test bounds what a read looks up. */
+extern unsigned long shim_xa_loads;
+
 static inline void *xa_load(struct xarray *xa, unsigned long index)
 {
+	shim_xa_loads++;
 	return index < xa->size ? xa->slots[index] : NULL;
 }
 

@@ -20,6 +20,7 @@ long shim_allocs_live;
 unsigned long shim_alloc_bytes;
 long shim_alloc_bytes_live;
 unsigned long shim_hpte_locks;
+unsigned long shim_xa_loads;
 long shim_fail_alloc_in = -1;
 bool shim_fatal_signal;
 

@@ -123,6 +123,8 @@ void kvmppc_hpte_changes_consume(struct kvm *kvm, struct kvmppc_hpte_changes_rea
 				 unsigned long index, unsigned long n);
 void kvmppc_hpte_changes_unconsume(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
 				   unsigned long index, unsigned long n);
+unsigned long kvmppc_hpte_changes_run_end(struct kvmppc_hpte_changes_reader *reader,
+					  unsigned long from, unsigned long end);
 unsigned long kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader,
 				       unsigned long from, unsigned long end,
 				       unsigned long *run_end);
