@@ -156,7 +156,7 @@ static void hpte_set_clear(struct kvmppc_hpte_set *set, unsigned long index,
 {
 	unsigned long end = index + n;
 
-	/* The common case, a set that holds nothing: leave at once */
+	/* The common case, an empty set: leave before the loop's setup */
 	if (!set->nr)
 		return;
 	while (index < end && set->nr) {
@@ -222,26 +222,22 @@ static unsigned long hpte_set_next(struct kvmppc_hpte_set *set, unsigned long fr
 	return end;
 }
 
-/* The first index at @from or after, before @end, that is not in @set. */
-static unsigned long hpte_set_run_end(struct kvmppc_hpte_set *set, unsigned long from,
-				      unsigned long end)
+/*
+ * The first index at @from or after that is not in @set, looking no
+ * further than @from's word: the end of that word if all of it is in.
+ */
+static unsigned long hpte_set_word_run_end(struct kvmppc_hpte_set *set, unsigned long from)
 {
-	while (from < end && set->nr) {
-		unsigned long c = from / HPTE_SET_CHUNK_BITS;
-		unsigned long w = from % HPTE_SET_CHUNK_BITS / BITS_PER_LONG;
-		struct hpte_set_chunk *chunk = hpte_set_chunk(set, c);
-		unsigned long holes;
+	struct hpte_set_chunk *chunk;
+	unsigned long holes;
 
-		if (!chunk)
-			return from;
-		holes = ~chunk->bits[w] & (~0UL << (from % BITS_PER_LONG));
-		while (!holes && ++w < HPTE_SET_CHUNK_LONGS)
-			holes = ~chunk->bits[w];
-		if (holes)
-			return min(c * HPTE_SET_CHUNK_BITS + w * BITS_PER_LONG + __ffs(holes), end);
-		from = (c + 1) * HPTE_SET_CHUNK_BITS;
-	}
-	return min(from, end);
+	if (!set->nr)
+		return from;
+	chunk = hpte_set_chunk(set, from / HPTE_SET_CHUNK_BITS);
+	if (!chunk)
+		return from;
+	holes = ~chunk->bits[BIT_WORD(from) % HPTE_SET_CHUNK_LONGS] >> (from % BITS_PER_LONG);
+	return holes ? from + __ffs(holes) : (BIT_WORD(from) + 1) * BITS_PER_LONG;
 }
 
 /* ---- The shared map ---- */
@@ -464,8 +460,9 @@ void kvmppc_hpte_changes_remove_reader(struct kvm *kvm,
 unsigned long kvmppc_hpte_changes_run_end(struct kvmppc_hpte_changes_reader *reader,
 					  unsigned long from, unsigned long end)
 {
-	return hpte_set_run_end(&reader->pending, from,
-				min(end, (BIT_WORD(from) + 1) * BITS_PER_LONG));
+	if (from >= end)
+		return end;
+	return min(hpte_set_word_run_end(&reader->pending, from), end);
 }
 
 /*

@@ -720,9 +720,10 @@ out:
 static int htab_keep_vcpus_out(struct kvm *kvm, bool *mmu_was_ready)
 {
 	/*
-	 * mmu_ready is set only under mmu_setup_lock, which we hold: if it is
-	 * clear, whoever cleared it ordered that, and a vcpu that sees it clear
-	 * waits for this lock in kvmhv_setup_mmu() before it enters the guest.
+	 * mmu_ready is set only under mmu_setup_lock, which we hold.  If it is
+	 * clear already, no barrier is needed to keep vcpus out: one that
+	 * sees it clear waits for this lock in kvmhv_setup_mmu() before it
+	 * enters the guest.
 	 */
 	*mmu_was_ready = kvm->arch.mmu_ready;
 	if (*mmu_was_ready) {
