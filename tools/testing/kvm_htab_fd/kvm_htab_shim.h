@@ -20,6 +20,7 @@
 #ifndef KVM_HTAB_SHIM_H
 #define KVM_HTAB_SHIM_H
 
+#include <assert.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -144,7 +145,7 @@ static inline unsigned long set_mask_bits(unsigned long *ptr, unsigned long mask
 	return old;
 }
 
-#define BUILD_BUG_ON(cond)	_Static_assert(!(cond), #cond)
+#define BUILD_BUG_ON(cond)	static_assert(!(cond), #cond)
 
 static inline unsigned int hweight_long(unsigned long w)
 {
