@@ -3,14 +3,16 @@
  * Change tracking of HV guests' HPTEs for the readers of KVM_PPC_GET_HTAB_FD.
  *
  * Writers (every path that changes an HPTE) mark it in the HPT's shared
- * @changed map, see asm/kvm_book3s_hpte_changes.h.  Readers never clear the
- * shared map themselves: a harvest moves its bits into the private @pending
- * set of every registered reader at once, and a reader clears its own bits
- * as it hands the entries to userspace (setting them again if the copy
- * fails).  So one reader (QEMU's
- * migration stream, say) never loses a change another reader (a short-lived
- * debug read) returned, and a reader knows exactly which entries changed
- * since it last returned them.
+ * @changed map, see asm/kvm_book3s_hpte_changes.h.  With several readers
+ * open, a harvest moves the map's bits into the private @pending set of
+ * every one of them at once, and a reader clears its own bits as it hands
+ * the entries to userspace (setting them again if the copy fails).  So one
+ * reader (QEMU's migration stream, say) never loses a change another reader
+ * (a short-lived debug read) returned, and a reader knows exactly which
+ * entries changed since it last returned them.  The only reader open, past
+ * its first pass (the migration stream, mostly), has every change to
+ * itself: its read takes them from the shared map as it reaches them, with
+ * no harvest and no set, and marks again what it took and did not return.
  *
  * R and C bits the hardware sets are nobody's change until someone looks:
  * the readers do for the entries they return, and a sweep does for the
@@ -20,9 +22,10 @@
  * harvest descends to changed entries only, sets grow by chunks, and the
  * callers give harvests and sweeps a budget.
  *
- * Locking: the list of readers, the harvest, every reader's @pending set
- * and the sweep are protected by kvm->arch.mmu_setup_lock, which also keeps
- * the HPT from being replaced under a reader.
+ * Locking: the list of readers, every clear of the shared map (writers
+ * only set bits), every reader's @pending set and window, and the sweep
+ * are protected by kvm->arch.mmu_setup_lock, which also keeps the HPT from
+ * being replaced under a reader.
  */
 #include <linux/kvm_host.h>
 #include <linux/slab.h>
@@ -222,22 +225,15 @@ static unsigned long hpte_set_next(struct kvmppc_hpte_set *set, unsigned long fr
 	return end;
 }
 
-/*
- * The first index at @from or after that is not in @set, looking no
- * further than @from's word: the end of that word if all of it is in.
- */
-static unsigned long hpte_set_word_run_end(struct kvmppc_hpte_set *set, unsigned long from)
+/* Word @word (index / BITS_PER_LONG) of @set. */
+static unsigned long hpte_set_word(struct kvmppc_hpte_set *set, unsigned long word)
 {
 	struct hpte_set_chunk *chunk;
-	unsigned long holes;
 
 	if (!set->nr)
-		return from;
-	chunk = hpte_set_chunk(set, from / HPTE_SET_CHUNK_BITS);
-	if (!chunk)
-		return from;
-	holes = ~chunk->bits[BIT_WORD(from) % HPTE_SET_CHUNK_LONGS] >> (from % BITS_PER_LONG);
-	return holes ? from + __ffs(holes) : (BIT_WORD(from) + 1) * BITS_PER_LONG;
+		return 0;
+	chunk = hpte_set_chunk(set, word / HPTE_SET_CHUNK_LONGS);
+	return chunk ? chunk->bits[word % HPTE_SET_CHUNK_LONGS] : 0;
 }
 
 /* ---- The shared map ---- */
@@ -296,12 +292,129 @@ static int harvest_word(struct kvm *kvm, unsigned long word, unsigned long bits)
 	return 0;
 }
 
-#define HPTE_CHANGED_LEVELS_MAX	12
+/* The levels of @kvm's map, as asm/kvm_book3s_hpte_changes.h lays them out. */
+static void changed_map_init(struct kvmppc_hpte_changed_map *m, struct kvm *kvm)
+{
+	unsigned long nbits = kvmppc_hpt_npte(&kvm->arch.hpt);
+
+	/* Enough levels for any table: 2^64 HPTEs take 11 */
+	BUILD_BUG_ON(ARRAY_SIZE(m->level_start) < 11);
+	m->words = kvm->arch.hpt.changed;
+	m->level_start[0] = 0;
+	for (m->top = 0; nbits > BITS_PER_LONG; m->top++) {
+		m->level_start[m->top + 1] = m->level_start[m->top] + BITS_TO_LONGS(nbits);
+		nbits = BITS_TO_LONGS(nbits);
+	}
+}
+
+/* Word @word of @level: bit b of it stands for word 64 * @word + b below. */
+static unsigned long *changed_word(struct kvmppc_hpte_changed_map *m, int level, unsigned long word)
+{
+	return &m->words[m->level_start[level] + word];
+}
+
+/*
+ * Bit @bit of @level (above 0) is set: the word below it should hold some.
+ * One that holds none lost them to a read while a writer was on its way up:
+ * clear the bit, unless the word gained one meanwhile.  Returns the word.
+ * Writers only set bits; readers clear them under mmu_setup_lock.
+ */
+static unsigned long changed_map_check(struct kvmppc_hpte_changed_map *m, int level,
+				       unsigned long bit)
+{
+	unsigned long *below = changed_word(m, level - 1, bit);
+	unsigned long *p = changed_word(m, level, BIT_WORD(bit));
+	unsigned long bits = READ_ONCE(*below);
+
+	if (bits)
+		return bits;
+	/* Fully ordered: a writer setting a bit below then sees this one clear. */
+	test_and_clear_bit(bit % BITS_PER_LONG, p);
+	bits = READ_ONCE(*below);
+	if (bits)
+		set_bit(bit % BITS_PER_LONG, p);
+	return bits;
+}
+
+/*
+ * The first HPTE in [@from, @end) marked in @m, or @end: up the levels from
+ * @from to the first bit set after it, then down that bit's words.
+ */
+static unsigned long changed_map_next(struct kvmppc_hpte_changed_map *m, unsigned long from,
+				      unsigned long end)
+{
+	unsigned long pos = from, bits, bit;
+	int level = 0;
+
+	if (from >= end)
+		return end;
+	for (;;) {
+		/* @pos is a bit of @level: HPTEs from pos << (6 * level) on */
+		for (;;) {
+			if (pos > (end - 1) >> (level * ilog2(BITS_PER_LONG)))
+				return end;
+			bits = READ_ONCE(*changed_word(m, level, BIT_WORD(pos))) &
+			       BITMAP_FIRST_WORD_MASK(pos);
+			if (bits)
+				break;
+			if (level == m->top)
+				return end;
+			pos = BIT_WORD(pos) + 1;
+			level++;
+		}
+		bit = round_down(pos, BITS_PER_LONG) + __ffs(bits);
+		for (; level; level--) {
+			bits = changed_map_check(m, level, bit);
+			if (!bits)
+				break;
+			bit = bit * BITS_PER_LONG + __ffs(bits);
+		}
+		if (!level)
+			return min(bit, end);
+		pos = bit + 1;
+	}
+}
+
+/*
+ * Take the bits of word @word of level 0, its summary bit cleared first
+ * as a harvest does; then clear the summary bits above that now stand for
+ * empty words, so that searches do not walk into them.
+ */
+static unsigned long changed_map_take(struct kvmppc_hpte_changed_map *m, unsigned long word)
+{
+	unsigned long bits, w = word;
+	int level;
+
+	if (m->top)
+		test_and_clear_bit(word % BITS_PER_LONG, changed_word(m, 1, BIT_WORD(word)));
+	bits = xchg(changed_word(m, 0, word), 0);
+	for (level = 1; level < m->top; level++) {
+		w = BIT_WORD(w);
+		if (changed_map_check(m, level + 1, w))
+			break;
+	}
+	return bits;
+}
+
+/* Mark @bits of word @word of level 0 again, the way writers mark them. */
+static void changed_map_give_back(struct kvmppc_hpte_changed_map *m, unsigned long word,
+				  unsigned long bits)
+{
+	int level;
+
+	if (!bits)
+		return;
+	set_mask_bits(changed_word(m, 0, word), 0, bits);
+	for (level = 1; level <= m->top; level++) {
+		if (test_and_set_bit(word % BITS_PER_LONG, changed_word(m, level, BIT_WORD(word))))
+			return;
+		word = BIT_WORD(word);
+	}
+}
 
 struct harvest {
 	struct kvm *kvm;
-	unsigned long *map;
-	unsigned long level_start[HPTE_CHANGED_LEVELS_MAX];
+	struct kvmppc_hpte_changed_map map;
 	unsigned long *budget;		/* words of level 0 */
 };
 
@@ -312,7 +425,7 @@ struct harvest {
  */
 static int harvest_level(struct harvest *h, int level, unsigned long word)
 {
-	unsigned long *p = &h->map[h->level_start[level] + word];
+	unsigned long *p = changed_word(&h->map, level, word);
 	unsigned long bits, bit;
 	int ret = 0;
 
@@ -352,23 +465,13 @@ static int harvest_level(struct harvest *h, int level, unsigned long word)
  */
 int kvmppc_hpte_changes_harvest(struct kvm *kvm, unsigned long *budget)
 {
-	unsigned long nbits = kvmppc_hpt_npte(&kvm->arch.hpt);
-	struct harvest h = { .kvm = kvm, .map = kvm->arch.hpt.changed, .budget = budget };
-	int level = 0, ret;
+	struct harvest h = { .kvm = kvm, .budget = budget };
+	int ret;
 
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
-	for (;;) {
-		/* 2^64 HPTEs take 11 levels */
-		if (WARN_ON_ONCE(level + 1 >= ARRAY_SIZE(h.level_start)))
-			return -EIO;
-		h.level_start[level + 1] = h.level_start[level] + BITS_TO_LONGS(nbits);
-		if (nbits <= BITS_PER_LONG)
-			break;
-		nbits = BITS_TO_LONGS(nbits);
-		level++;
-	}
-	ret = harvest_level(&h, level, 0);
+	changed_map_init(&h.map, kvm);
+	ret = harvest_level(&h, h.map.top, 0);
 	return ret == -EAGAIN ? 0 : ret;
 }
 
@@ -452,30 +555,131 @@ void kvmppc_hpte_changes_remove_reader(struct kvm *kvm,
 }
 
 /*
+ * Before a read fills its buffer, under mmu_setup_lock; @start: its first
+ * fill, the one that brings in changes (kvmppc_hpte_changes_gather()).  The
+ * only reader, past its first pass, has every change to itself: it takes
+ * them from the shared map as it reaches them, instead of a harvest.
+ */
+void kvmppc_hpte_changes_begin(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
+			       bool first_pass, bool start)
+{
+	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
+
+	reader->solo = start && !first_pass && list_is_singular(&kvm->arch.hpte_readers) &&
+		       reader->hpt_generation == kvm->arch.hpt_generation;
+	reader->window = 0;
+	reader->window_word = ULONG_MAX;
+	if (reader->solo)
+		changed_map_init(&reader->map, kvm);
+}
+
+/* Have the changes within @reader's reach: a harvest, unless it is solo. */
+int kvmppc_hpte_changes_gather(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
+			       unsigned long *budget)
+{
+	if (reader->solo)
+		return 0;
+	return kvmppc_hpte_changes_harvest(kvm, budget);
+}
+
+/* After the fill: what @reader took and did not return is marked again. */
+void kvmppc_hpte_changes_end(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader)
+{
+	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
+
+	if (reader->window)
+		changed_map_give_back(&reader->map, reader->window_word, reader->window);
+	reader->window = 0;
+	reader->solo = false;
+}
+
+/*
+ * Take word @word of the shared map into @reader's window, the read being at
+ * HPTE @from: what is marked before @from goes back, for a later read.  The
+ * window's previous word the read has passed: its bits are in its records.
+ * Returns the first HPTE taken, or the end of the word.
+ */
+static unsigned long solo_take(struct kvmppc_hpte_changes_reader *reader, unsigned long word,
+			       unsigned long from)
+{
+	unsigned long bits = changed_map_take(&reader->map, word), behind = 0;
+
+	if (BIT_WORD(from) == word)
+		behind = bits & (BIT_MASK(from) - 1);
+	changed_map_give_back(&reader->map, word, behind);
+	reader->window_word = word;
+	reader->window = bits & ~behind;
+	/* More than was found may have been marked since, before it too */
+	if (!reader->window)
+		return (word + 1) * BITS_PER_LONG;
+	return word * BITS_PER_LONG + __ffs(reader->window);
+}
+
+/*
+ * The first HPTE in [@from, @end) that solo @reader has taken or finds in
+ * the shared map, or @end.  A word taken already is not looked at again in
+ * the shared map: what was marked since is for the next read.
+ */
+static unsigned long solo_next(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
+			       unsigned long from, unsigned long end)
+{
+	unsigned long search = from, i;
+
+	if (from >= end)
+		return end;
+	if (reader->window_word == BIT_WORD(from)) {
+		unsigned long bits = reader->window & BITMAP_FIRST_WORD_MASK(from);
+
+		if (bits)
+			return min(round_down(from, BITS_PER_LONG) + __ffs(bits), end);
+		search = round_up(from + 1, BITS_PER_LONG);
+	}
+	i = changed_map_next(&reader->map, search, end);
+	if (i < end)
+		i = min(solo_take(reader, BIT_WORD(i), from), end);
+	return i;
+}
+
+/*
  * Where the run of HPTEs pending for @reader from @from on ends, looking no
  * further than the end of @from's word nor @end: @from if it is not
  * pending.  A record asks again as it reaches the answer, so that it looks
  * no further than it reaches.  Under mmu_setup_lock, as every reader's set.
  */
-unsigned long kvmppc_hpte_changes_run_end(struct kvmppc_hpte_changes_reader *reader,
+unsigned long kvmppc_hpte_changes_run_end(struct kvm *kvm,
+					  struct kvmppc_hpte_changes_reader *reader,
 					  unsigned long from, unsigned long end)
 {
+	unsigned long word = BIT_WORD(from), pending, holes;
+
 	if (from >= end)
 		return end;
-	return min(hpte_set_word_run_end(&reader->pending, from), end);
+	pending = hpte_set_word(&reader->pending, word);
+	if (reader->solo) {
+		if (reader->window_word != word &&
+		    test_bit(from % BITS_PER_LONG, changed_word(&reader->map, 0, word)))
+			solo_take(reader, word, from);
+		if (reader->window_word == word)
+			pending |= reader->window;
+	}
+	holes = ~pending >> (from % BITS_PER_LONG);
+	return min(holes ? from + __ffs(holes) : (word + 1) * BITS_PER_LONG, end);
 }
 
 /*
  * The first HPTE pending for @reader in [@from, @end), or @end, and in
  * *@run_end where its run ends, as kvmppc_hpte_changes_run_end() finds it.
  */
-unsigned long kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader,
+unsigned long kvmppc_hpte_changes_next(struct kvm *kvm,
+				       struct kvmppc_hpte_changes_reader *reader,
 				       unsigned long from, unsigned long end,
 				       unsigned long *run_end)
 {
 	unsigned long i = hpte_set_next(&reader->pending, from, end);
 
-	*run_end = kvmppc_hpte_changes_run_end(reader, i, end);
+	if (reader->solo)
+		i = solo_next(kvm, reader, from, i);
+	*run_end = kvmppc_hpte_changes_run_end(kvm, reader, i, end);
 	return i;
 }
 
@@ -507,9 +711,15 @@ void kvmppc_hpte_changes_note_for_others(struct kvm *kvm,
 void kvmppc_hpte_changes_consume(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
 				 unsigned long index, unsigned long n)
 {
+	unsigned long first = reader->window_word * BITS_PER_LONG;
+
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
 	hpte_set_clear(&reader->pending, index, n);
+	if (reader->window && index < first + BITS_PER_LONG && index + n > first)
+		reader->window &= ~(BITMAP_FIRST_WORD_MASK(max(index, first)) &
+				    BITMAP_LAST_WORD_MASK(min_t(unsigned long, index + n - first,
+							    BITS_PER_LONG)));
 }
 
 /*

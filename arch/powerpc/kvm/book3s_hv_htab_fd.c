@@ -238,7 +238,7 @@ static bool htab_in_run(struct kvm_htab_fd *fd, unsigned long i, unsigned long e
 		return true;
 	if (fd->first_pass || i >= end || *run_end % BITS_PER_LONG)
 		return false;
-	*run_end = kvmppc_hpte_changes_run_end(&fd->changes, i, end);
+	*run_end = kvmppc_hpte_changes_run_end(fd->kvm, &fd->changes, i, end);
 	return i < *run_end;
 }
 
@@ -326,7 +326,7 @@ static int htab_fill_range(struct kvm_htab_fd *fd, struct htab_out *out, unsigne
 		long after;
 
 		if (!fd->first_pass)
-			i = kvmppc_hpte_changes_next(&fd->changes, i, end, &run_end);
+			i = kvmppc_hpte_changes_next(fd->kvm, &fd->changes, i, end, &run_end);
 		*next = i;
 		if (i >= end)
 			return 0;
@@ -380,7 +380,7 @@ static int htab_fill_one(struct kvm_htab_fd *fd, struct htab_out *out, unsigned 
 /*
  * Fill @out with whole records: on the first pass every HPTE from the
  * cursor up to the end of the table, later the changed HPTEs.  A read
- * harvests changes once, when it starts (@start): what changes while it
+ * gathers changes in its first fill only (@start): what changes while it
  * copies out comes in the next read.  With nothing changed, R and C the
  * hardware set are all that may be left: sweep for them.  A sweep cut
  * short by the budget has not shown that nothing changed, and a read that
@@ -399,7 +399,7 @@ static int htab_fill(struct kvm_htab_fd *fd, struct htab_out *out, unsigned long
 	 * otherwise say that nothing changed.
 	 */
 	if (start)
-		harvest_err = kvmppc_hpte_changes_harvest(kvm, &harvest);
+		harvest_err = kvmppc_hpte_changes_gather(kvm, &fd->changes, &harvest);
 	if (fd->first_pass)
 		return htab_fill_range(fd, out, fd->cursor, kvmppc_hpt_npte(&kvm->arch.hpt),
 				       budget, &next);
@@ -412,7 +412,7 @@ static int htab_fill(struct kvm_htab_fd *fd, struct htab_out *out, unsigned long
 
 	sweeping = kvmppc_hpte_changes_sweep_rc(kvm, budget, &last);
 	harvest = KVMPPC_HPTE_HARVEST_WORDS;
-	ret = kvmppc_hpte_changes_harvest(kvm, &harvest);
+	ret = kvmppc_hpte_changes_gather(kvm, &fd->changes, &harvest);
 	if (!ret)
 		ret = htab_fill_changed(fd, out, budget);
 	if (ret || out->len || !sweeping)
@@ -516,8 +516,10 @@ static ssize_t kvm_htab_fd_read(struct file *file, char __user *buf, size_t coun
 		mutex_lock(&kvm->arch.mmu_setup_lock);
 		ret = htab_fd_check_table(fd);
 		if (!ret) {
+			kvmppc_hpte_changes_begin(kvm, &fd->changes, fd->first_pass, !done);
 			ret = htab_fill(fd, &out, &budget, !done);
 			htab_consume(fd, &out);
+			kvmppc_hpte_changes_end(kvm, &fd->changes);
 		}
 		mutex_unlock(&kvm->arch.mmu_setup_lock);
 		if (!out.len)

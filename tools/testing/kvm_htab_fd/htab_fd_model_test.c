@@ -587,7 +587,8 @@ TEST(harvest_is_bounded)
  * of each.  Each record learns the run's end a word of the reader's set at
  * a time, so that a read looks up as many of the set's chunks as a read
  * over a short run would, however long the run (the shim counts lookups;
- * a search within a chunk is not seen).
+ * a search within a chunk is not seen).  A second reader is open, as
+ * QEMU's debug reads are at times: the first then harvests into its set.
  */
 TEST(long_pending_run_is_read_in_bounded_steps)
 {
@@ -595,10 +596,11 @@ TEST(long_pending_run_is_read_in_bounded_steps)
 	unsigned long i, loads, most = 0, run = sim_npte(kvm) / 2, expected = 0;
 	u8 buf[2048];
 	ssize_t n;
-	int fd;
+	int fd, other;
 
 	fd = sim_get_htab_fd(kvm, 0, 0);
 	ASSERT_LT(0, drain(fd));
+	other = sim_get_htab_fd(kvm, 0, 0);
 	for (i = 0; i < run; i++) {
 		ASSERT_EQ(H_SUCCESS, sim_h_enter(kvm, i, (i << 12) | HPTE_V_VALID,
 						 HPTE_R_R | HPTE_R_C));
@@ -627,6 +629,36 @@ TEST(long_pending_run_is_read_in_bounded_steps)
 	} while (n);
 	ASSERT_EQ(run, expected);
 	TH_LOG("at most %lu lookups in a read", most);
+	ASSERT_EQ(0, sim_close(other));
+	ASSERT_EQ(0, sim_close(fd));
+	sim_vm_destroy(kvm);
+}
+
+/*
+ * A writer that marks an entry while a read takes its word sets the summary
+ * bits above after the read emptied the word below.  The only reader, which
+ * searches the shared map itself, clears such bits as it meets them: they
+ * would otherwise send every later search down to empty words.  Here, a
+ * table of 2^14 HPTEs: 256 words of level 0, 4 of level 1, 1 of level 2.
+ */
+TEST(stale_summary_bits_are_cleared)
+{
+	struct kvm *kvm = sim_vm_create(18, RAM_BYTES);
+	unsigned long *level1 = kvm->arch.hpt.changed + 256, *level2 = level1 + 4, w;
+	u8 buf[2048];
+	int fd;
+
+	fd = sim_get_htab_fd(kvm, 0, 0);
+	ASSERT_LT(0, drain(fd));
+	ASSERT_EQ(H_SUCCESS, sim_h_enter(kvm, 8000, HPTE_V_VALID, HPTE_R_R | HPTE_R_C));
+	/* Level 0's word 5 and level 1's word 3 are empty */
+	level1[0] |= BIT(5);
+	*level2 |= BIT(3);
+	ASSERT_EQ(HEADER_BYTES + HPTE_BYTES, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(8000, record_at(buf, 0).index);
+	ASSERT_EQ(0, sim_read(fd, buf, sizeof(buf)));
+	for (w = 0; w < 256 + 4 + 1; w++)
+		ASSERT_EQ(0, kvm->arch.hpt.changed[w]);
 	ASSERT_EQ(0, sim_close(fd));
 	sim_vm_destroy(kvm);
 }

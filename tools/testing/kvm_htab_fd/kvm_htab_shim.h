@@ -76,11 +76,13 @@ typedef u64 gfn_t;
 
 #define min_t(type, a, b)	((type)(a) < (type)(b) ? (type)(a) : (type)(b))
 #define max_t(type, a, b)	((type)(a) > (type)(b) ? (type)(a) : (type)(b))
-/* The kernel's min()/max() insist on one type: so do these. */
+/* The kernel's min()/max() insist on one type and read each argument once: so do these. */
 #define min(a, b)		__builtin_choose_expr(					\
-	__builtin_types_compatible_p(typeof(a), typeof(b)), ((a) < (b) ? (a) : (b)), (void)0)
+	__builtin_types_compatible_p(typeof(a), typeof(b)),				\
+	({ typeof(a) __a = (a); typeof(b) __b = (b); __a < __b ? __a : __b; }), (void)0)
 #define max(a, b)		__builtin_choose_expr(					\
-	__builtin_types_compatible_p(typeof(a), typeof(b)), ((a) > (b) ? (a) : (b)), (void)0)
+	__builtin_types_compatible_p(typeof(a), typeof(b)),				\
+	({ typeof(a) __a = (a); typeof(b) __b = (b); __a > __b ? __a : __b; }), (void)0)
 #define ULONG_MAX		(~0UL)
 /* Custom: a kernel warning is counted, printed, and fails the test that sees it. */
 extern int shim_warnings;
@@ -129,6 +131,13 @@ static inline bool __test_and_set_bit(unsigned long nr, unsigned long *addr)
 }
 
 #define test_and_set_bit(nr, addr)	__test_and_set_bit(nr, addr)
+#define test_and_clear_bit(nr, addr)	__test_and_clear_bit(nr, addr)
+
+#define BITMAP_FIRST_WORD_MASK(start)	(~0UL << ((start) & (BITS_PER_LONG - 1)))
+#define BITMAP_LAST_WORD_MASK(nbits)	(~0UL >> (-(nbits) & (BITS_PER_LONG - 1)))
+#define round_down(x, y)		((x) & ~((__typeof__(x))((y) - 1)))
+#define round_up(x, y)			((((x) - 1) | ((__typeof__(x))((y) - 1))) + 1)
+#define ilog2(n)			(63 - __builtin_clzll(n))
 
 static inline void __clear_bit(unsigned long nr, unsigned long *addr)
 {
@@ -215,6 +224,11 @@ static inline void list_add(struct list_head *new, struct list_head *head)
 static inline bool list_empty(const struct list_head *head)
 {
 	return head->next == head;
+}
+
+static inline bool list_is_singular(const struct list_head *head)
+{
+	return !list_empty(head) && head->next == head->prev;
 }
 
 static inline void list_del(struct list_head *entry)

@@ -40,6 +40,13 @@ struct kvmppc_hpte_set {
 	unsigned long last_c;		/* and its number */
 };
 
+/* An HPT's @changed map: its words, and where each level starts. */
+struct kvmppc_hpte_changed_map {
+	unsigned long *words;
+	unsigned long level_start[12];	/* 2^64 HPTEs take 11 levels */
+	int top;			/* the level of a single word */
+};
+
 /* One reader's view: HPTEs changed since this reader last returned them. */
 struct kvmppc_hpte_changes_reader {
 	struct list_head node;		/* in kvm->arch.hpte_readers */
@@ -50,6 +57,15 @@ struct kvmppc_hpte_changes_reader {
 	 * has yet to read those entries.  The end of the table once it has.
 	 */
 	unsigned long track_end;
+	/*
+	 * The only reader, past its first pass, needs no harvest: it takes
+	 * the changes from the shared map as it reaches them, a word of 64
+	 * HPTEs at a time, kept here until it returns them or gives them back.
+	 */
+	bool solo;
+	struct kvmppc_hpte_changed_map map;
+	unsigned long window_word;
+	unsigned long window;
 };
 
 /*
@@ -116,6 +132,11 @@ int kvmppc_hpte_changes_add_reader(struct kvm *kvm,
 void kvmppc_hpte_changes_remove_reader(struct kvm *kvm,
 				       struct kvmppc_hpte_changes_reader *reader);
 int kvmppc_hpte_changes_harvest(struct kvm *kvm, unsigned long *budget);
+void kvmppc_hpte_changes_begin(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
+			       bool first_pass, bool start);
+int kvmppc_hpte_changes_gather(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
+			       unsigned long *budget);
+void kvmppc_hpte_changes_end(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader);
 void kvmppc_hpte_changes_note_for_others(struct kvm *kvm,
 					 struct kvmppc_hpte_changes_reader *reader,
 					 unsigned long index);
@@ -123,9 +144,11 @@ void kvmppc_hpte_changes_consume(struct kvm *kvm, struct kvmppc_hpte_changes_rea
 				 unsigned long index, unsigned long n);
 void kvmppc_hpte_changes_unconsume(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
 				   unsigned long index, unsigned long n);
-unsigned long kvmppc_hpte_changes_run_end(struct kvmppc_hpte_changes_reader *reader,
+unsigned long kvmppc_hpte_changes_run_end(struct kvm *kvm,
+					  struct kvmppc_hpte_changes_reader *reader,
 					  unsigned long from, unsigned long end);
-unsigned long kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader,
+unsigned long kvmppc_hpte_changes_next(struct kvm *kvm,
+				       struct kvmppc_hpte_changes_reader *reader,
 				       unsigned long from, unsigned long end,
 				       unsigned long *run_end);
 int kvmppc_hpte_changes_track_rc(struct kvm *kvm, unsigned long index, bool valid,
