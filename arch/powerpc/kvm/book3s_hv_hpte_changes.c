@@ -716,10 +716,13 @@ void kvmppc_hpte_changes_consume(struct kvm *kvm, struct kvmppc_hpte_changes_rea
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
 	hpte_set_clear(&reader->pending, index, n);
-	if (reader->window && index < first + BITS_PER_LONG && index + n > first)
-		reader->window &= ~(BITMAP_FIRST_WORD_MASK(max(index, first)) &
-				    BITMAP_LAST_WORD_MASK(min_t(unsigned long, index + n - first,
-							    BITS_PER_LONG)));
+	if (reader->window && index < first + BITS_PER_LONG && index + n > first) {
+		/* Bits [lo, hi) of the window */
+		unsigned long lo = max(index, first) - first;
+		unsigned long hi = min_t(unsigned long, index + n - first, BITS_PER_LONG);
+
+		reader->window &= ~(BITMAP_FIRST_WORD_MASK(lo) & BITMAP_LAST_WORD_MASK(hi));
+	}
 }
 
 /*
