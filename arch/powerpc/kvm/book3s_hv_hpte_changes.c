@@ -297,8 +297,6 @@ static void changed_map_init(struct kvmppc_hpte_changed_map *m, struct kvm *kvm)
 {
 	unsigned long nbits = kvmppc_hpt_npte(&kvm->arch.hpt);
 
-	/* Enough levels for any table: 2^64 HPTEs take 11 */
-	BUILD_BUG_ON(ARRAY_SIZE(m->level_start) < 11);
 	m->words = kvm->arch.hpt.changed;
 	m->level_start[0] = 0;
 	for (m->top = 0; nbits > BITS_PER_LONG; m->top++) {
@@ -319,7 +317,7 @@ static unsigned long *changed_word(struct kvmppc_hpte_changed_map *m, int level,
  * clear the bit, unless the word gained one meanwhile.  Returns the word.
  * Writers only set bits; readers clear them under mmu_setup_lock.
  */
-static unsigned long changed_map_check(struct kvmppc_hpte_changed_map *m, int level,
+static unsigned long changed_map_prune(struct kvmppc_hpte_changed_map *m, int level,
 				       unsigned long bit)
 {
 	unsigned long *below = changed_word(m, level - 1, bit);
@@ -328,8 +326,12 @@ static unsigned long changed_map_check(struct kvmppc_hpte_changed_map *m, int le
 
 	if (bits)
 		return bits;
-	/* Fully ordered: a writer setting a bit below then sees this one clear. */
-	test_and_clear_bit(bit % BITS_PER_LONG, p);
+	clear_bit(bit % BITS_PER_LONG, p);
+	/*
+	 * The clear before the second look: a writer that set a bit below
+	 * after that look finds this one clear, and sets it again.
+	 */
+	smp_mb__after_atomic();
 	bits = READ_ONCE(*below);
 	if (bits)
 		set_bit(bit % BITS_PER_LONG, p);
@@ -364,7 +366,7 @@ static unsigned long changed_map_next(struct kvmppc_hpte_changed_map *m, unsigne
 		}
 		bit = round_down(pos, BITS_PER_LONG) + __ffs(bits);
 		for (; level; level--) {
-			bits = changed_map_check(m, level, bit);
+			bits = changed_map_prune(m, level, bit);
 			if (!bits)
 				break;
 			bit = bit * BITS_PER_LONG + __ffs(bits);
@@ -376,21 +378,26 @@ static unsigned long changed_map_next(struct kvmppc_hpte_changed_map *m, unsigne
 }
 
 /*
- * Take the bits of word @word of level 0, its summary bit cleared first
- * as a harvest does; then clear the summary bits above that now stand for
- * empty words, so that searches do not walk into them.
+ * Take the bits of word @word of level 0.  Its summary bit is cleared
+ * first, as a harvest does: a writer that marks the word after the xchg()
+ * then finds it clear, and sets it again.  Then the summary bits above
+ * that now stand for empty words go, so that searches do not walk into
+ * them.
  */
 static unsigned long changed_map_take(struct kvmppc_hpte_changed_map *m, unsigned long word)
 {
 	unsigned long bits, w = word;
 	int level;
 
-	if (m->top)
-		test_and_clear_bit(word % BITS_PER_LONG, changed_word(m, 1, BIT_WORD(word)));
+	if (m->top) {
+		clear_bit(word % BITS_PER_LONG, changed_word(m, 1, BIT_WORD(word)));
+		/* The summary bit's clear before the xchg() of the word */
+		smp_mb__after_atomic();
+	}
 	bits = xchg(changed_word(m, 0, word), 0);
 	for (level = 1; level < m->top; level++) {
 		w = BIT_WORD(w);
-		if (changed_map_check(m, level + 1, w))
+		if (changed_map_prune(m, level + 1, w))
 			break;
 	}
 	return bits;
@@ -555,13 +562,16 @@ void kvmppc_hpte_changes_remove_reader(struct kvm *kvm,
 }
 
 /*
- * Before a read fills its buffer, under mmu_setup_lock; @start: its first
- * fill, the one that brings in changes (kvmppc_hpte_changes_gather()).  The
- * only reader, past its first pass, has every change to itself: it takes
- * them from the shared map as it reaches them, instead of a harvest.
+ * Before each fill of a read's buffer, under mmu_setup_lock.  @start: the
+ * read's first fill, the only one that brings in changes: what changes
+ * while the read copies out comes with the next read.  The only reader,
+ * past its first pass, has every change to itself: that fill takes them
+ * from the shared map as it reaches them, instead of a harvest
+ * (kvmppc_hpte_changes_gather()).
  */
-void kvmppc_hpte_changes_begin(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
-			       bool first_pass, bool start)
+void kvmppc_hpte_changes_read_begin(struct kvm *kvm,
+				    struct kvmppc_hpte_changes_reader *reader,
+				    bool first_pass, bool start)
 {
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
@@ -577,13 +587,16 @@ void kvmppc_hpte_changes_begin(struct kvm *kvm, struct kvmppc_hpte_changes_reade
 int kvmppc_hpte_changes_gather(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
 			       unsigned long *budget)
 {
+	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
+
 	if (reader->solo)
 		return 0;
 	return kvmppc_hpte_changes_harvest(kvm, budget);
 }
 
 /* After the fill: what @reader took and did not return is marked again. */
-void kvmppc_hpte_changes_end(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader)
+void kvmppc_hpte_changes_read_end(struct kvm *kvm,
+				  struct kvmppc_hpte_changes_reader *reader)
 {
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
@@ -594,49 +607,71 @@ void kvmppc_hpte_changes_end(struct kvm *kvm, struct kvmppc_hpte_changes_reader 
 }
 
 /*
- * Take word @word of the shared map into @reader's window, the read being at
- * HPTE @from: what is marked before @from goes back, for a later read.  The
- * window's previous word the read has passed: its bits are in its records.
- * Returns the first HPTE taken, or the end of the word.
+ * Does @reader's window hold the word of HPTE @from, at or after the place
+ * it was taken?  A read that comes back to the word before that place has
+ * gone round the table: it returned the window's bits before it wrapped.
  */
-static unsigned long solo_take(struct kvmppc_hpte_changes_reader *reader, unsigned long word,
-			       unsigned long from)
+static bool solo_window_at(struct kvmppc_hpte_changes_reader *reader, unsigned long from)
 {
-	unsigned long bits = changed_map_take(&reader->map, word), behind = 0;
-
-	if (BIT_WORD(from) == word)
-		behind = bits & (BIT_MASK(from) - 1);
-	changed_map_give_back(&reader->map, word, behind);
-	reader->window_word = word;
-	reader->window = bits & ~behind;
-	/* More than was found may have been marked since, before it too */
-	if (!reader->window)
-		return (word + 1) * BITS_PER_LONG;
-	return word * BITS_PER_LONG + __ffs(reader->window);
+	if (reader->window_word != BIT_WORD(from))
+		return false;
+	if (from >= reader->window_from)
+		return true;
+	reader->window = 0;
+	reader->window_word = ULONG_MAX;
+	return false;
 }
 
 /*
- * The first HPTE in [@from, @end) that solo @reader has taken or finds in
- * the shared map, or @end.  A word taken already is not looked at again in
- * the shared map: what was marked since is for the next read.
+ * Take word @word of the shared map into @reader's window, the read being
+ * at HPTE @from in a range that ends at @end.  What is marked outside
+ * [@from, @end) goes back, for a later read: before @from the read has
+ * passed, and past @end, after a wrap, are entries it returned before it
+ * wrapped, marked again since.  The window's previous word the read has
+ * passed: its bits are in its records.  Returns the first HPTE taken.
  */
-static unsigned long solo_next(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
+static unsigned long solo_take(struct kvmppc_hpte_changes_reader *reader, unsigned long word,
 			       unsigned long from, unsigned long end)
+{
+	unsigned long bits = changed_map_take(&reader->map, word), keep = bits;
+
+	from = max(from, word * BITS_PER_LONG);
+	keep &= BITMAP_FIRST_WORD_MASK(from);
+	if (BIT_WORD(end) == word)
+		keep &= BIT_MASK(end) - 1;
+	changed_map_give_back(&reader->map, word, bits & ~keep);
+	reader->window_word = word;
+	reader->window_from = from;
+	reader->window = keep;
+	/* The caller found @from or a later HPTE marked, and only we clear marks */
+	if (WARN_ON_ONCE(!keep))
+		return (word + 1) * BITS_PER_LONG;
+	return word * BITS_PER_LONG + __ffs(keep);
+}
+
+/*
+ * The first HPTE in [@from, @bound) that solo @reader has taken or finds in
+ * the shared map, or @bound; @end is where the read's range ends.  The
+ * window's word is not looked at again in the shared map: what was marked
+ * there since it was taken is for the next read.
+ */
+static unsigned long solo_next(struct kvmppc_hpte_changes_reader *reader, unsigned long from,
+			       unsigned long bound, unsigned long end)
 {
 	unsigned long search = from, i;
 
-	if (from >= end)
-		return end;
-	if (reader->window_word == BIT_WORD(from)) {
+	if (from >= bound)
+		return bound;
+	if (solo_window_at(reader, from)) {
 		unsigned long bits = reader->window & BITMAP_FIRST_WORD_MASK(from);
 
 		if (bits)
-			return min(round_down(from, BITS_PER_LONG) + __ffs(bits), end);
+			return min(round_down(from, BITS_PER_LONG) + __ffs(bits), bound);
 		search = round_up(from + 1, BITS_PER_LONG);
 	}
-	i = changed_map_next(&reader->map, search, end);
-	if (i < end)
-		i = min(solo_take(reader, BIT_WORD(i), from), end);
+	i = changed_map_next(&reader->map, search, bound);
+	if (i < bound)
+		i = min(solo_take(reader, BIT_WORD(i), from, end), bound);
 	return i;
 }
 
@@ -646,8 +681,7 @@ static unsigned long solo_next(struct kvm *kvm, struct kvmppc_hpte_changes_reade
  * pending.  A record asks again as it reaches the answer, so that it looks
  * no further than it reaches.  Under mmu_setup_lock, as every reader's set.
  */
-unsigned long kvmppc_hpte_changes_run_end(struct kvm *kvm,
-					  struct kvmppc_hpte_changes_reader *reader,
+unsigned long kvmppc_hpte_changes_run_end(struct kvmppc_hpte_changes_reader *reader,
 					  unsigned long from, unsigned long end)
 {
 	unsigned long word = BIT_WORD(from), pending, holes;
@@ -656,11 +690,12 @@ unsigned long kvmppc_hpte_changes_run_end(struct kvm *kvm,
 		return end;
 	pending = hpte_set_word(&reader->pending, word);
 	if (reader->solo) {
-		if (reader->window_word != word &&
-		    test_bit(from % BITS_PER_LONG, changed_word(&reader->map, 0, word)))
-			solo_take(reader, word, from);
-		if (reader->window_word == word)
+		if (solo_window_at(reader, from)) {
 			pending |= reader->window;
+		} else if (test_bit(from % BITS_PER_LONG, changed_word(&reader->map, 0, word))) {
+			solo_take(reader, word, from, end);
+			pending |= reader->window;
+		}
 	}
 	holes = ~pending >> (from % BITS_PER_LONG);
 	return min(holes ? from + __ffs(holes) : (word + 1) * BITS_PER_LONG, end);
@@ -670,16 +705,15 @@ unsigned long kvmppc_hpte_changes_run_end(struct kvm *kvm,
  * The first HPTE pending for @reader in [@from, @end), or @end, and in
  * *@run_end where its run ends, as kvmppc_hpte_changes_run_end() finds it.
  */
-unsigned long kvmppc_hpte_changes_next(struct kvm *kvm,
-				       struct kvmppc_hpte_changes_reader *reader,
+unsigned long kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader,
 				       unsigned long from, unsigned long end,
 				       unsigned long *run_end)
 {
 	unsigned long i = hpte_set_next(&reader->pending, from, end);
 
 	if (reader->solo)
-		i = solo_next(kvm, reader, from, i);
-	*run_end = kvmppc_hpte_changes_run_end(kvm, reader, i, end);
+		i = solo_next(reader, from, i, end);
+	*run_end = kvmppc_hpte_changes_run_end(reader, i, end);
 	return i;
 }
 

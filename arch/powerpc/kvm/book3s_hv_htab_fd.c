@@ -238,7 +238,7 @@ static bool htab_in_run(struct kvm_htab_fd *fd, unsigned long i, unsigned long e
 		return true;
 	if (fd->first_pass || i >= end || *run_end % BITS_PER_LONG)
 		return false;
-	*run_end = kvmppc_hpte_changes_run_end(fd->kvm, &fd->changes, i, end);
+	*run_end = kvmppc_hpte_changes_run_end(&fd->changes, i, end);
 	return i < *run_end;
 }
 
@@ -326,7 +326,7 @@ static int htab_fill_range(struct kvm_htab_fd *fd, struct htab_out *out, unsigne
 		long after;
 
 		if (!fd->first_pass)
-			i = kvmppc_hpte_changes_next(fd->kvm, &fd->changes, i, end, &run_end);
+			i = kvmppc_hpte_changes_next(&fd->changes, i, end, &run_end);
 		*next = i;
 		if (i >= end)
 			return 0;
@@ -516,10 +516,10 @@ static ssize_t kvm_htab_fd_read(struct file *file, char __user *buf, size_t coun
 		mutex_lock(&kvm->arch.mmu_setup_lock);
 		ret = htab_fd_check_table(fd);
 		if (!ret) {
-			kvmppc_hpte_changes_begin(kvm, &fd->changes, fd->first_pass, !done);
+			kvmppc_hpte_changes_read_begin(kvm, &fd->changes, fd->first_pass, !done);
 			ret = htab_fill(fd, &out, &budget, !done);
 			htab_consume(fd, &out);
-			kvmppc_hpte_changes_end(kvm, &fd->changes);
+			kvmppc_hpte_changes_read_end(kvm, &fd->changes);
 		}
 		mutex_unlock(&kvm->arch.mmu_setup_lock);
 		if (!out.len)

@@ -1282,4 +1282,84 @@ TEST(release_frees_everything)
 	sim_vm_destroy(kvm);
 }
 
+/*
+ * The only reader's read goes round the table from its cursor, then from 0
+ * back up to the cursor, taking words of the shared map as it goes: the
+ * cursor's word twice when marks lie on both sides of it.  An entry the
+ * first half returned and a vcpu changed again before the second half took
+ * the word is a change for the next read.  Here the cursor is at 74, 70 and
+ * 74 are pending, and a vcpu's hcall on 200 is in flight: as the read waits
+ * for it, the vcpu changes 74 again.
+ */
+struct hcall_then_protect {
+	struct hcall_in_flight hcall;
+	struct kvm *kvm;
+	unsigned long i;
+};
+
+static void hcall_finish_then_protect(void *arg)
+{
+	struct hcall_then_protect *h = arg;
+
+	hcall_finish(&h->hcall);
+	if (sim_h_protect(h->kvm, h->i, 2) != H_SUCCESS)
+		abort();
+}
+
+TEST(change_during_a_read_that_wraps_is_kept)
+{
+	struct kvm *kvm = vm_with_table(18, NULL);
+	static const unsigned long valid[] = { 70, 73, 74, 200 };
+	struct hcall_then_protect h = { .kvm = kvm, .i = 74 };
+	u64 v = (200 << 12) | HPTE_V_VALID, r;
+	u8 buf[4096];
+	unsigned long k;
+	int fd;
+
+	for (k = 0; k < ARRAY_SIZE(valid); k++)
+		ASSERT_EQ(H_SUCCESS, sim_h_enter(kvm, valid[k], (valid[k] << 12) | HPTE_V_VALID,
+						 HPTE_R_R | HPTE_R_C));
+	fd = sim_get_htab_fd(kvm, 0, 0);
+	ASSERT_LT(0, drain(fd));
+	ASSERT_EQ(H_SUCCESS, sim_h_protect(kvm, 73, 1));
+	ASSERT_EQ(HEADER_BYTES + HPTE_BYTES, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(73, record_at(buf, 0).index);
+	ASSERT_EQ(H_SUCCESS, sim_h_protect(kvm, 70, 1));
+	ASSERT_EQ(H_SUCCESS, sim_h_protect(kvm, 74, 1));
+	hcall_begin(kvm, &h.hcall, 200, v, HPTE_R_R | HPTE_R_C, v);
+	shim_cpu_relax_hook.fn = hcall_finish_then_protect;
+	shim_cpu_relax_hook.arg = &h;
+
+	ASSERT_EQ(3 * (HEADER_BYTES + HPTE_BYTES), sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(NULL, shim_cpu_relax_hook.fn);
+	ASSERT_EQ(74, record_at(buf, 0).index);
+	ASSERT_EQ(200, record_at(buf, HEADER_BYTES + HPTE_BYTES).index);
+	ASSERT_EQ(70, record_at(buf, 2 * (HEADER_BYTES + HPTE_BYTES)).index);
+	read_one_hpte(_metadata, fd, 74, &v, &r);
+	ASSERT_EQ(2, r & HPTE_R_PP);
+	ASSERT_EQ(0, sim_close(fd));
+	sim_vm_destroy(kvm);
+}
+
+/* One read returns the marks on both sides of the cursor, in its word. */
+TEST(read_that_wraps_returns_both_sides_of_the_cursor)
+{
+	struct kvm *kvm = vm_with_table(12, "...V.....V..V");
+	u8 buf[4096];
+	int fd;
+
+	fd = sim_get_htab_fd(kvm, 0, 0);
+	ASSERT_LT(0, drain(fd));
+	ASSERT_EQ(H_SUCCESS, sim_h_protect(kvm, 9, 1));
+	ASSERT_EQ(HEADER_BYTES + HPTE_BYTES, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(H_SUCCESS, sim_h_protect(kvm, 3, 1));
+	ASSERT_EQ(H_SUCCESS, sim_h_protect(kvm, 12, 1));
+	ASSERT_EQ(2 * (HEADER_BYTES + HPTE_BYTES), sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(12, record_at(buf, 0).index);
+	ASSERT_EQ(3, record_at(buf, HEADER_BYTES + HPTE_BYTES).index);
+	ASSERT_EQ(0, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, sim_close(fd));
+	sim_vm_destroy(kvm);
+}
+
 TEST_HARNESS_MAIN

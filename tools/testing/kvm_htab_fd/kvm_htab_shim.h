@@ -73,6 +73,7 @@ typedef u64 gfn_t;
 #define smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)	/* stores */
 #define smp_rmb()		__atomic_thread_fence(__ATOMIC_ACQUIRE)	/* loads */
 #define smp_mb__before_atomic()	smp_mb()
+#define smp_mb__after_atomic()	smp_mb()
 
 #define min_t(type, a, b)	((type)(a) < (type)(b) ? (type)(a) : (type)(b))
 #define max_t(type, a, b)	((type)(a) > (type)(b) ? (type)(a) : (type)(b))
@@ -143,6 +144,8 @@ static inline void __clear_bit(unsigned long nr, unsigned long *addr)
 {
 	addr[BIT_WORD(nr)] &= ~BIT_MASK(nr);
 }
+
+#define clear_bit(nr, addr)	__clear_bit(nr, addr)
 
 /* Clear @mask in *@ptr and set @bits, atomically in the kernel; the old value. */
 static inline unsigned long set_mask_bits(unsigned long *ptr, unsigned long mask,

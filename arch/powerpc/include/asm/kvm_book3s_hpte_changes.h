@@ -11,7 +11,8 @@
  * up to a single word.  A harvest descends from that word to the changed
  * entries only, so its cost follows what changed, not the table's size.
  * Harvesting moves the bits into a private set of every open reader: what
- * one reader returns is never hidden from another.
+ * one reader returns is never hidden from another.  The only reader open,
+ * past its first pass, takes them from the map in place instead.
  *
  * Marking runs in real mode on POWER8 (and POWER9 with a hash host), where
  * vmalloc addresses cannot be used: the map is reached through its
@@ -43,7 +44,7 @@ struct kvmppc_hpte_set {
 /* An HPT's @changed map: its words, and where each level starts. */
 struct kvmppc_hpte_changed_map {
 	unsigned long *words;
-	unsigned long level_start[12];	/* 2^64 HPTEs take 11 levels */
+	unsigned long level_start[11];	/* 2^64 HPTEs take 11 levels */
 	int top;			/* the level of a single word */
 };
 
@@ -65,6 +66,7 @@ struct kvmppc_hpte_changes_reader {
 	bool solo;
 	struct kvmppc_hpte_changed_map map;
 	unsigned long window_word;
+	unsigned long window_from;	/* where the read was as it took it */
 	unsigned long window;
 };
 
@@ -108,7 +110,8 @@ static inline void kvmppc_hpte_note_change(struct kvm *kvm, unsigned long index)
 	 * Set the entry's bit, then its word's bit one level up, and so on:
 	 * stop at a bit already set, whoever set it goes on upwards.  The
 	 * fully ordered test_and_set_bit() puts each bit before the test of
-	 * the one above, which a harvest clears (xchg) before the one below;
+	 * the one above, which a reader clears before the one below (a
+	 * harvest's xchg(), a take's clear_bit() and barrier);
 	 * at the entry's own level it puts the HPTE lock before the test, so
 	 * that a reader that takes the bit sees the entry locked.
 	 */
@@ -132,11 +135,13 @@ int kvmppc_hpte_changes_add_reader(struct kvm *kvm,
 void kvmppc_hpte_changes_remove_reader(struct kvm *kvm,
 				       struct kvmppc_hpte_changes_reader *reader);
 int kvmppc_hpte_changes_harvest(struct kvm *kvm, unsigned long *budget);
-void kvmppc_hpte_changes_begin(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
-			       bool first_pass, bool start);
+void kvmppc_hpte_changes_read_begin(struct kvm *kvm,
+				    struct kvmppc_hpte_changes_reader *reader,
+				    bool first_pass, bool start);
 int kvmppc_hpte_changes_gather(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
 			       unsigned long *budget);
-void kvmppc_hpte_changes_end(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader);
+void kvmppc_hpte_changes_read_end(struct kvm *kvm,
+				  struct kvmppc_hpte_changes_reader *reader);
 void kvmppc_hpte_changes_note_for_others(struct kvm *kvm,
 					 struct kvmppc_hpte_changes_reader *reader,
 					 unsigned long index);
@@ -144,11 +149,9 @@ void kvmppc_hpte_changes_consume(struct kvm *kvm, struct kvmppc_hpte_changes_rea
 				 unsigned long index, unsigned long n);
 void kvmppc_hpte_changes_unconsume(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
 				   unsigned long index, unsigned long n);
-unsigned long kvmppc_hpte_changes_run_end(struct kvm *kvm,
-					  struct kvmppc_hpte_changes_reader *reader,
+unsigned long kvmppc_hpte_changes_run_end(struct kvmppc_hpte_changes_reader *reader,
 					  unsigned long from, unsigned long end);
-unsigned long kvmppc_hpte_changes_next(struct kvm *kvm,
-				       struct kvmppc_hpte_changes_reader *reader,
+unsigned long kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader,
 				       unsigned long from, unsigned long end,
 				       unsigned long *run_end);
 int kvmppc_hpte_changes_track_rc(struct kvm *kvm, unsigned long index, bool valid,
