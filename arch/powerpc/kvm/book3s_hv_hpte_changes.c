@@ -609,7 +609,8 @@ void kvmppc_hpte_changes_read_end(struct kvm *kvm,
 /*
  * Does @reader's window hold the word of HPTE @from, at or after the place
  * it was taken?  A read that comes back to the word before that place has
- * gone round the table: it returned the window's bits before it wrapped.
+ * gone round the table: it returned the window's bits before it wrapped,
+ * and the window is dropped.
  */
 static bool solo_window_at(struct kvmppc_hpte_changes_reader *reader, unsigned long from)
 {
@@ -620,6 +621,18 @@ static bool solo_window_at(struct kvmppc_hpte_changes_reader *reader, unsigned l
 	reader->window = 0;
 	reader->window_word = ULONG_MAX;
 	return false;
+}
+
+/* The bits of word @word that stand for HPTEs in [@from, @end) */
+static unsigned long solo_range_mask(unsigned long word, unsigned long from, unsigned long end)
+{
+	unsigned long mask = ~0UL;
+
+	if (BIT_WORD(from) == word)
+		mask &= BITMAP_FIRST_WORD_MASK(from);
+	if (BIT_WORD(end) == word)
+		mask &= BIT_MASK(end) - 1;
+	return mask;
 }
 
 /*
@@ -633,17 +646,14 @@ static bool solo_window_at(struct kvmppc_hpte_changes_reader *reader, unsigned l
 static unsigned long solo_take(struct kvmppc_hpte_changes_reader *reader, unsigned long word,
 			       unsigned long from, unsigned long end)
 {
-	unsigned long bits = changed_map_take(&reader->map, word), keep = bits;
+	unsigned long bits = changed_map_take(&reader->map, word);
+	unsigned long keep = bits & solo_range_mask(word, from, end);
 
-	from = max(from, word * BITS_PER_LONG);
-	keep &= BITMAP_FIRST_WORD_MASK(from);
-	if (BIT_WORD(end) == word)
-		keep &= BIT_MASK(end) - 1;
 	changed_map_give_back(&reader->map, word, bits & ~keep);
 	reader->window_word = word;
-	reader->window_from = from;
+	reader->window_from = max(from, word * BITS_PER_LONG);
 	reader->window = keep;
-	/* The caller found @from or a later HPTE marked, and only we clear marks */
+	/* The caller saw a mark in the range, and only we clear marks */
 	if (WARN_ON_ONCE(!keep))
 		return (word + 1) * BITS_PER_LONG;
 	return word * BITS_PER_LONG + __ffs(keep);
@@ -690,9 +700,15 @@ unsigned long kvmppc_hpte_changes_run_end(struct kvmppc_hpte_changes_reader *rea
 		return end;
 	pending = hpte_set_word(&reader->pending, word);
 	if (reader->solo) {
+		/*
+		 * A run from the private set may cover entries marked in the
+		 * shared map too: take their word, so that returning them
+		 * clears those marks as well.
+		 */
 		if (solo_window_at(reader, from)) {
 			pending |= reader->window;
-		} else if (test_bit(from % BITS_PER_LONG, changed_word(&reader->map, 0, word))) {
+		} else if (READ_ONCE(*changed_word(&reader->map, 0, word)) &
+			   solo_range_mask(word, from, end)) {
 			solo_take(reader, word, from, end);
 			pending |= reader->window;
 		}

@@ -1362,4 +1362,35 @@ TEST(read_that_wraps_returns_both_sides_of_the_cursor)
 	sim_vm_destroy(kvm);
 }
 
+/*
+ * Entries pending in the only reader's set (left by a harvest while another
+ * reader was open) and marked again in the shared map since: the record
+ * that returns them takes the marks too, or a later read would return the
+ * entries again, unchanged.  Here 10 and 11 go to the set, 11 is marked
+ * again, and a run from 10 covers both.
+ */
+TEST(run_from_the_set_takes_marks_it_covers)
+{
+	struct kvm *kvm = vm_with_table(12, "..........VV");
+	u8 buf[4096];
+	int fd, other;
+
+	fd = sim_get_htab_fd(kvm, 0, 0);
+	ASSERT_LT(0, drain(fd));
+	other = sim_get_htab_fd(kvm, 0, 0);
+	ASSERT_EQ(H_SUCCESS, sim_h_protect(kvm, 10, 1));
+	ASSERT_EQ(H_SUCCESS, sim_h_protect(kvm, 11, 1));
+	/* The other reader's read harvests 10 and 11 into this one's set */
+	ASSERT_LT(0, sim_read(other, buf, sizeof(buf)));
+	ASSERT_EQ(0, sim_close(other));
+	ASSERT_EQ(H_SUCCESS, sim_h_protect(kvm, 11, 2));
+
+	ASSERT_EQ(HEADER_BYTES + 2 * HPTE_BYTES, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(10, record_at(buf, 0).index);
+	ASSERT_EQ(2, record_at(buf, 0).n_valid);
+	ASSERT_EQ(0, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, sim_close(fd));
+	sim_vm_destroy(kvm);
+}
+
 TEST_HARNESS_MAIN
