@@ -73,7 +73,7 @@ typedef u64 gfn_t;
 #define smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)	/* stores */
 #define smp_rmb()		__atomic_thread_fence(__ATOMIC_ACQUIRE)	/* loads */
 #define smp_mb__before_atomic()	smp_mb()
-#define smp_mb__after_atomic()	smp_mb()
+#define smp_mb__after_atomic()	smp_mb()	/* full */
 
 #define min_t(type, a, b)	((type)(a) < (type)(b) ? (type)(a) : (type)(b))
 #define max_t(type, a, b)	((type)(a) > (type)(b) ? (type)(a) : (type)(b))
