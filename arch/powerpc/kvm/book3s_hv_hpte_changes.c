@@ -238,22 +238,30 @@ static unsigned long hpte_set_word(struct kvmppc_hpte_set *set, unsigned long wo
 
 /* ---- The shared map ---- */
 
-/* Words of @changed for an HPT of @npte entries: every level's. */
-static unsigned long changed_map_words(unsigned long npte)
+/*
+ * The levels of the map of an HPT of @npte entries, at @words, as
+ * asm/kvm_book3s_hpte_changes.h lays them out.
+ */
+static void changed_map_init(struct kvmppc_hpte_changed_map *m, unsigned long *words,
+			     unsigned long npte)
 {
-	unsigned long nbits = npte, words = 0;
+	unsigned long nbits = npte;
 
-	for (;;) {
-		words += BITS_TO_LONGS(nbits);
-		if (nbits <= BITS_PER_LONG)
-			return words;
+	m->words = words;
+	m->level_start[0] = 0;
+	for (m->top = 0; nbits > BITS_PER_LONG; m->top++) {
+		m->level_start[m->top + 1] = m->level_start[m->top] + BITS_TO_LONGS(nbits);
 		nbits = BITS_TO_LONGS(nbits);
 	}
 }
 
 int kvmppc_hpte_changes_alloc(struct kvm_hpt_info *info)
 {
-	unsigned long words = changed_map_words(1UL << (info->order - 4));
+	struct kvmppc_hpte_changed_map m;
+	unsigned long words;
+
+	changed_map_init(&m, NULL, 1UL << (info->order - 4));
+	words = m.level_start[m.top] + 1;	/* the top level is one word */
 
 	/*
 	 * vmalloc, not kvmalloc: real mode reaches it through the vmap.
@@ -290,19 +298,6 @@ static int harvest_word(struct kvm *kvm, unsigned long word, unsigned long bits)
 			return ret;
 	}
 	return 0;
-}
-
-/* The levels of @kvm's map, as asm/kvm_book3s_hpte_changes.h lays them out. */
-static void changed_map_init(struct kvmppc_hpte_changed_map *m, struct kvm *kvm)
-{
-	unsigned long nbits = kvmppc_hpt_npte(&kvm->arch.hpt);
-
-	m->words = kvm->arch.hpt.changed;
-	m->level_start[0] = 0;
-	for (m->top = 0; nbits > BITS_PER_LONG; m->top++) {
-		m->level_start[m->top + 1] = m->level_start[m->top] + BITS_TO_LONGS(nbits);
-		nbits = BITS_TO_LONGS(nbits);
-	}
 }
 
 /* Word @word of @level: bit b of it stands for word 64 * @word + b below. */
@@ -477,7 +472,7 @@ int kvmppc_hpte_changes_harvest(struct kvm *kvm, unsigned long *budget)
 
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
-	changed_map_init(&h.map, kvm);
+	changed_map_init(&h.map, kvm->arch.hpt.changed, kvmppc_hpt_npte(&kvm->arch.hpt));
 	ret = harvest_level(&h, h.map.top, 0);
 	return ret == -EAGAIN ? 0 : ret;
 }
@@ -580,7 +575,8 @@ void kvmppc_hpte_changes_read_begin(struct kvm *kvm,
 	reader->window = 0;
 	reader->window_word = ULONG_MAX;
 	if (reader->solo)
-		changed_map_init(&reader->map, kvm);
+		changed_map_init(&reader->map, kvm->arch.hpt.changed,
+				 kvmppc_hpt_npte(&kvm->arch.hpt));
 }
 
 /* Have the changes within @reader's reach: a harvest, unless it is solo. */
@@ -766,13 +762,8 @@ void kvmppc_hpte_changes_consume(struct kvm *kvm, struct kvmppc_hpte_changes_rea
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
 	hpte_set_clear(&reader->pending, index, n);
-	if (reader->window && index < first + BITS_PER_LONG && index + n > first) {
-		/* Bits [lo, hi) of the window */
-		unsigned long lo = max(index, first) - first;
-		unsigned long hi = min_t(unsigned long, index + n - first, BITS_PER_LONG);
-
-		reader->window &= ~(BITMAP_FIRST_WORD_MASK(lo) & BITMAP_LAST_WORD_MASK(hi));
-	}
+	if (reader->window && index < first + BITS_PER_LONG && index + n > first)
+		reader->window &= ~solo_range_mask(reader->window_word, index, index + n);
 }
 
 /*
