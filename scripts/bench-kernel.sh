@@ -14,8 +14,8 @@
 # the link places it).  Boot r of n pads the start of init/main.c's text
 # with (r - 1) / n of 4 KiB (in 64-byte steps), both kernels alike, so the
 # medians are over layouts spread across a page, not over one accident of
-# the link.  The trees are restored, and the kernels rebuilt
-# as they were, when the script ends.
+# the link.  The trees are restored, and the kernels rebuilt as they were,
+# when the script ends.
 # BENCH_ORDERS: HPT orders, comma separated (default 20,24,26,28: 2^16 to
 # 2^24 entries; the 256 MiB HPT of 2^24 comes from a CMA area the host
 # reserves with kvm_cma_resv_ratio=).  The table goes to stdout and to
@@ -93,7 +93,7 @@ for k in ("host", "base"):
             fig[(k, *key)].append(float(ms))
 print(f"# make bench-kernel, {datetime.date.today()}: htab_fd_bench on powernv9-hash (QEMU TCG),")
 print(f"# {runs} boots per kernel, alternating, each with the text moved (see scripts/bench-kernel.sh);")
-print(f"# median (min-max) in ms; x = base / ours")
+print("# median (min-max) in ms; x = base / ours")
 print(f"{'entries':8} {'figure':15} {'ours':>24} {'base':>24} {'x':>9}")
 for log, name in order:
     o, b = fig[("host", log, name)], fig[("base", log, name)]
