@@ -153,15 +153,11 @@ static void hpte_set_chunk_clear(struct kvmppc_hpte_set *set, struct hpte_set_ch
 	}
 }
 
-/* Remove [@index, @index + @n) from @set; a chunk left empty goes. */
-static void hpte_set_clear(struct kvmppc_hpte_set *set, unsigned long index,
-			   unsigned long n)
+static void hpte_set_clear_some(struct kvmppc_hpte_set *set, unsigned long index,
+				unsigned long n)
 {
 	unsigned long end = index + n;
 
-	/* The common case, an empty set: leave before the loop's setup */
-	if (!set->nr)
-		return;
 	while (index < end && set->nr) {
 		unsigned long c = index / HPTE_SET_CHUNK_BITS;
 		unsigned long first = index % HPTE_SET_CHUNK_BITS;
@@ -182,6 +178,17 @@ static void hpte_set_clear(struct kvmppc_hpte_set *set, unsigned long index,
 	}
 }
 
+/*
+ * Remove [@index, @index + @n) from @set; a chunk left empty goes.  Most
+ * sets are empty most of the time: that costs no call.
+ */
+static __always_inline void hpte_set_clear(struct kvmppc_hpte_set *set, unsigned long index,
+					   unsigned long n)
+{
+	if (set->nr)
+		hpte_set_clear_some(set, index, n);
+}
+
 /* The first bit of @chunk at @bit or after, or HPTE_SET_CHUNK_BITS. */
 static unsigned long hpte_set_chunk_next(struct hpte_set_chunk *chunk, unsigned long bit)
 {
@@ -197,15 +204,12 @@ static unsigned long hpte_set_chunk_next(struct hpte_set_chunk *chunk, unsigned 
 	return w * BITS_PER_LONG + __ffs(chunk->bits[w]);
 }
 
-/* The first index of @set in [@from, @end), or @end. */
-static unsigned long hpte_set_next(struct kvmppc_hpte_set *set, unsigned long from,
-				   unsigned long end)
+static unsigned long hpte_set_next_some(struct kvmppc_hpte_set *set, unsigned long from,
+					unsigned long end)
 {
 	unsigned long c = from / HPTE_SET_CHUNK_BITS, bit;
 	struct hpte_set_chunk *chunk;
 
-	if (!set->nr || from >= end)
-		return end;
 	/* Most often the next is in the chunk of the last: no tree walk then. */
 	chunk = hpte_set_chunk(set, c);
 	if (chunk) {
@@ -225,8 +229,17 @@ static unsigned long hpte_set_next(struct kvmppc_hpte_set *set, unsigned long fr
 	return end;
 }
 
+/* The first index of @set in [@from, @end), or @end; an empty set costs no call. */
+static __always_inline unsigned long hpte_set_next(struct kvmppc_hpte_set *set,
+						   unsigned long from, unsigned long end)
+{
+	if (!set->nr || from >= end)
+		return end;
+	return hpte_set_next_some(set, from, end);
+}
+
 /* Word @word (index / BITS_PER_LONG) of @set. */
-static unsigned long hpte_set_word(struct kvmppc_hpte_set *set, unsigned long word)
+static __always_inline unsigned long hpte_set_word(struct kvmppc_hpte_set *set, unsigned long word)
 {
 	struct hpte_set_chunk *chunk;
 
@@ -370,32 +383,6 @@ static unsigned long changed_map_next(struct kvmppc_hpte_changed_map *m, unsigne
 			return min(bit, end);
 		pos = bit + 1;
 	}
-}
-
-/*
- * Take the bits of word @word of level 0.  Its summary bit is cleared
- * first, as a harvest does: a writer that marks the word after the xchg()
- * then finds it clear, and sets it again.  Then the summary bits above
- * that now stand for empty words go, so that searches do not walk into
- * them.
- */
-static unsigned long changed_map_take(struct kvmppc_hpte_changed_map *m, unsigned long word)
-{
-	unsigned long bits, w = word;
-	int level;
-
-	if (m->top) {
-		clear_bit(word % BITS_PER_LONG, changed_word(m, 1, BIT_WORD(word)));
-		/* The summary bit's clear before the xchg() of the word */
-		smp_mb__after_atomic();
-	}
-	bits = xchg(changed_word(m, 0, word), 0);
-	for (level = 1; level < m->top; level++) {
-		w = BIT_WORD(w);
-		if (changed_map_prune(m, level + 1, w))
-			break;
-	}
-	return bits;
 }
 
 /* Mark @bits of word @word of level 0 again, the way writers mark them. */
@@ -556,6 +543,20 @@ void kvmppc_hpte_changes_remove_reader(struct kvm *kvm,
 	atomic_dec(&kvm->arch.hpte_mod_interest);
 }
 
+/* A solo reader takes the changes of 4096 HPTEs at once: a word of level 1. */
+#define SOLO_BLOCK_HPTES	(BITS_PER_LONG * BITS_PER_LONG)
+
+/* @reader's window holds nothing; no word of it was taken. */
+static void solo_window_drop(struct kvmppc_hpte_changes_reader *reader)
+{
+	unsigned long w;
+
+	for_each_set_bit(w, &reader->window_words, BITS_PER_LONG)
+		reader->window[w] = 0;
+	reader->window_words = 0;
+	reader->window_block = ULONG_MAX;
+}
+
 /*
  * Before each fill of a read's buffer, under mmu_setup_lock.  @start: the
  * read's first fill, the only one that brings in changes: what changes
@@ -572,8 +573,7 @@ void kvmppc_hpte_changes_read_begin(struct kvm *kvm,
 
 	reader->solo = start && !first_pass && list_is_singular(&kvm->arch.hpte_readers) &&
 		       reader->hpt_generation == kvm->arch.hpt_generation;
-	reader->window = 0;
-	reader->window_word = ULONG_MAX;
+	solo_window_drop(reader);
 	if (reader->solo)
 		changed_map_init(&reader->map, kvm->arch.hpt.changed,
 				 kvmppc_hpt_npte(&kvm->arch.hpt));
@@ -594,29 +594,50 @@ int kvmppc_hpte_changes_gather(struct kvm *kvm, struct kvmppc_hpte_changes_reade
 void kvmppc_hpte_changes_read_end(struct kvm *kvm,
 				  struct kvmppc_hpte_changes_reader *reader)
 {
+	unsigned long w;
+
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
-	if (reader->window)
-		changed_map_give_back(&reader->map, reader->window_word, reader->window);
-	reader->window = 0;
+	for_each_set_bit(w, &reader->window_words, BITS_PER_LONG)
+		changed_map_give_back(&reader->map, reader->window_block * BITS_PER_LONG + w,
+				      reader->window[w]);
+	solo_window_drop(reader);
 	reader->solo = false;
 }
 
 /*
- * Does @reader's window hold the word of HPTE @from, at or after the place
- * it was taken?  A read that comes back to the word before that place has
+ * Does @reader's window hold the block of HPTE @from, at or after the place
+ * it was taken?  A read that comes back to the block before that place has
  * gone round the table: it returned the window's bits before it wrapped,
  * and the window is dropped.
  */
 static bool solo_window_at(struct kvmppc_hpte_changes_reader *reader, unsigned long from)
 {
-	if (reader->window_word != BIT_WORD(from))
+	if (reader->window_block != from / SOLO_BLOCK_HPTES)
 		return false;
 	if (from >= reader->window_from)
 		return true;
-	reader->window = 0;
-	reader->window_word = ULONG_MAX;
+	solo_window_drop(reader);
 	return false;
+}
+
+/* The first HPTE at @from or after in @reader's window, or its block's end. */
+static __always_inline unsigned long
+solo_window_next(struct kvmppc_hpte_changes_reader *reader, unsigned long from)
+{
+	unsigned long start = reader->window_block * SOLO_BLOCK_HPTES;
+	unsigned long w = BIT_WORD(from - start);
+	unsigned long bits = reader->window[w] & BITMAP_FIRST_WORD_MASK(from);
+	unsigned long later;
+
+	if (!bits) {
+		later = reader->window_words & (~1UL << w);
+		if (!later)
+			return start + SOLO_BLOCK_HPTES;
+		w = __ffs(later);
+		bits = reader->window[w];
+	}
+	return start + w * BITS_PER_LONG + __ffs(bits);
 }
 
 /* The bits of word @word that stand for HPTEs in [@from, @end) */
@@ -632,33 +653,65 @@ static unsigned long solo_range_mask(unsigned long word, unsigned long from, uns
 }
 
 /*
- * Take word @word of the shared map into @reader's window, the read being
- * at HPTE @from in a range that ends at @end.  What is marked outside
- * [@from, @end) goes back, for a later read: before @from the read has
- * passed, and past @end, after a wrap, are entries it returned before it
- * wrapped, marked again since.  The window's previous word the read has
- * passed: its bits are in its records.  Returns the first HPTE taken.
+ * Take the block of HPTE @at, marked in the shared map, into @reader's
+ * window, the read being at HPTE @from in a range that ends at @end.  Only
+ * the block's words in the range are taken (and @at's, which a writer may
+ * not have summed up yet), and what they mark outside [@from, @end) goes
+ * back, for a later read: before @from the read has passed, and past @end,
+ * after a wrap, are entries it returned before it wrapped, marked again
+ * since.  The previous window the read has passed: its bits are in its
+ * records.  Returns the first HPTE taken.
+ *
+ * The words' summary bits are cleared first, in one fully ordered step, as
+ * a harvest does: a writer that marks a word after its take then finds its
+ * bit clear, and sets it again.  That step orders the takes of the words,
+ * and one barrier after them puts them before the reads of the entries.
  */
-static unsigned long solo_take(struct kvmppc_hpte_changes_reader *reader, unsigned long word,
+static unsigned long solo_take(struct kvmppc_hpte_changes_reader *reader, unsigned long at,
 			       unsigned long from, unsigned long end)
 {
-	unsigned long bits = changed_map_take(&reader->map, word);
-	unsigned long keep = bits & solo_range_mask(word, from, end);
+	struct kvmppc_hpte_changed_map *m = &reader->map;
+	unsigned long block = at / SOLO_BLOCK_HPTES, first = block * BITS_PER_LONG;
+	unsigned long lo = BIT_WORD(from), hi = BIT_WORD(end - 1);
+	unsigned long mask = BITMAP_LAST_WORD_MASK(min(hi - first, BITS_PER_LONG - 1UL) + 1);
+	unsigned long words, w, level;
 
-	changed_map_give_back(&reader->map, word, bits & ~keep);
-	reader->window_word = word;
-	reader->window_from = max(from, word * BITS_PER_LONG);
-	reader->window = keep;
+	if (lo > first)
+		mask &= BITMAP_FIRST_WORD_MASK(lo - first);
+	words = BIT(BIT_WORD(at) - first);
+	if (m->top)
+		words |= set_mask_bits(changed_word(m, 1, block), mask, 0) & mask;
+
+	solo_window_drop(reader);
+	reader->window_block = block;
+	reader->window_from = max(from, block * SOLO_BLOCK_HPTES);
+	for_each_set_bit(w, &words, BITS_PER_LONG) {
+		unsigned long bits = xchg_relaxed(changed_word(m, 0, first + w), 0);
+		unsigned long keep = bits & solo_range_mask(first + w, from, end);
+
+		changed_map_give_back(m, first + w, bits & ~keep);
+		reader->window[w] = keep;
+		if (keep)
+			reader->window_words |= BIT(w);
+	}
+	/* The takes of the words before the reads of their entries */
+	smp_mb();
+
+	/* The summary bits above that now stand for empty words go. */
+	for (level = 2, w = block; level <= m->top; level++, w = BIT_WORD(w))
+		if (changed_map_prune(m, level, w))
+			break;
+
 	/* The caller saw a mark in the range, and only we clear marks */
-	if (WARN_ON_ONCE(!keep))
-		return (word + 1) * BITS_PER_LONG;
-	return word * BITS_PER_LONG + __ffs(keep);
+	if (WARN_ON_ONCE(!reader->window_words))
+		return (block + 1) * SOLO_BLOCK_HPTES;
+	return solo_window_next(reader, reader->window_from);
 }
 
 /*
  * The first HPTE in [@from, @bound) that solo @reader has taken or finds in
  * the shared map, or @bound; @end is where the read's range ends.  The
- * window's word is not looked at again in the shared map: what was marked
+ * window's block is not looked at again in the shared map: what was marked
  * there since it was taken is for the next read.
  */
 static unsigned long solo_next(struct kvmppc_hpte_changes_reader *reader, unsigned long from,
@@ -669,16 +722,42 @@ static unsigned long solo_next(struct kvmppc_hpte_changes_reader *reader, unsign
 	if (from >= bound)
 		return bound;
 	if (solo_window_at(reader, from)) {
-		unsigned long bits = reader->window & BITMAP_FIRST_WORD_MASK(from);
-
-		if (bits)
-			return min(round_down(from, BITS_PER_LONG) + __ffs(bits), bound);
-		search = round_up(from + 1, BITS_PER_LONG);
+		search = (reader->window_block + 1) * SOLO_BLOCK_HPTES;
+		i = solo_window_next(reader, from);
+		if (i < search)
+			return min(i, bound);
 	}
 	i = changed_map_next(&reader->map, search, bound);
 	if (i < bound)
-		i = min(solo_take(reader, BIT_WORD(i), from, end), bound);
+		i = min(solo_take(reader, i, from, end), bound);
 	return i;
+}
+
+/* See kvmppc_hpte_changes_run_end(); inline in kvmppc_hpte_changes_next(). */
+static __always_inline unsigned long reader_run_end(struct kvmppc_hpte_changes_reader *reader,
+						    unsigned long from, unsigned long end)
+{
+	unsigned long word = BIT_WORD(from), pending, holes;
+
+	if (from >= end)
+		return end;
+	pending = hpte_set_word(&reader->pending, word);
+	if (reader->solo) {
+		/*
+		 * A run from the private set may cover entries marked in the
+		 * shared map too: take their block, so that returning them
+		 * clears those marks as well.
+		 */
+		if (solo_window_at(reader, from)) {
+			pending |= reader->window[word % BITS_PER_LONG];
+		} else if (READ_ONCE(*changed_word(&reader->map, 0, word)) &
+			   solo_range_mask(word, from, end)) {
+			solo_take(reader, from, from, end);
+			pending |= reader->window[word % BITS_PER_LONG];
+		}
+	}
+	holes = ~pending >> (from % BITS_PER_LONG);
+	return min(holes ? from + __ffs(holes) : (word + 1) * BITS_PER_LONG, end);
 }
 
 /*
@@ -690,27 +769,7 @@ static unsigned long solo_next(struct kvmppc_hpte_changes_reader *reader, unsign
 unsigned long kvmppc_hpte_changes_run_end(struct kvmppc_hpte_changes_reader *reader,
 					  unsigned long from, unsigned long end)
 {
-	unsigned long word = BIT_WORD(from), pending, holes;
-
-	if (from >= end)
-		return end;
-	pending = hpte_set_word(&reader->pending, word);
-	if (reader->solo) {
-		/*
-		 * A run from the private set may cover entries marked in the
-		 * shared map too: take their word, so that returning them
-		 * clears those marks as well.
-		 */
-		if (solo_window_at(reader, from)) {
-			pending |= reader->window;
-		} else if (READ_ONCE(*changed_word(&reader->map, 0, word)) &
-			   solo_range_mask(word, from, end)) {
-			solo_take(reader, word, from, end);
-			pending |= reader->window;
-		}
-	}
-	holes = ~pending >> (from % BITS_PER_LONG);
-	return min(holes ? from + __ffs(holes) : (word + 1) * BITS_PER_LONG, end);
+	return reader_run_end(reader, from, end);
 }
 
 /*
@@ -721,11 +780,23 @@ unsigned long kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader
 				       unsigned long from, unsigned long end,
 				       unsigned long *run_end)
 {
-	unsigned long i = hpte_set_next(&reader->pending, from, end);
+	unsigned long i, bits;
 
+	if (reader->solo && !reader->pending.nr) {
+		/* The migration stream's case: the window alone holds the run. */
+		i = solo_next(reader, from, end, end);
+		if (i >= end) {
+			*run_end = end;
+			return end;
+		}
+		bits = ~(reader->window[BIT_WORD(i) % BITS_PER_LONG] >> (i % BITS_PER_LONG));
+		*run_end = min(bits ? i + __ffs(bits) : round_up(i + 1, BITS_PER_LONG), end);
+		return i;
+	}
+	i = hpte_set_next(&reader->pending, from, end);
 	if (reader->solo)
 		i = solo_next(reader, from, i, end);
-	*run_end = kvmppc_hpte_changes_run_end(reader, i, end);
+	*run_end = reader_run_end(reader, i, end);
 	return i;
 }
 
@@ -757,13 +828,22 @@ void kvmppc_hpte_changes_note_for_others(struct kvm *kvm,
 void kvmppc_hpte_changes_consume(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
 				 unsigned long index, unsigned long n)
 {
-	unsigned long first = reader->window_word * BITS_PER_LONG;
+	unsigned long start, from, to, w;
 
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
 	hpte_set_clear(&reader->pending, index, n);
-	if (reader->window && index < first + BITS_PER_LONG && index + n > first)
-		reader->window &= ~solo_range_mask(reader->window_word, index, index + n);
+	if (!reader->window_words)
+		return;
+	start = reader->window_block * SOLO_BLOCK_HPTES;
+	from = max(index, start);
+	to = min(index + n, start + SOLO_BLOCK_HPTES);
+	for (; from < to; from = round_down(from, BITS_PER_LONG) + BITS_PER_LONG) {
+		w = BIT_WORD(from - start);
+		reader->window[w] &= ~solo_range_mask(BIT_WORD(from), from, to);
+		if (!reader->window[w])
+			reader->window_words &= ~BIT(w);
+	}
 }
 
 /*

@@ -283,36 +283,40 @@ static long htab_fill_record(struct kvm_htab_fd *fd, struct htab_out *out,
 {
 	unsigned long unread;
 	u64 v, r;
-	int ret = 0;
+	int ret;
 
-	for (; htab_in_run(fd, i, end, &run_end); i++) {
+	for (;; i++) {
+		if (!htab_in_run(fd, i, end, &run_end))
+			return i;
 		ret = htab_read_hpte(fd, i, &v, &r);
-		if (ret <= 0)
+		if (ret < 0)
+			return hdr->n_valid ? i : ret;
+		if (!ret)
 			break;
 		if (hdr->n_valid == HTAB_RUN_MAX || !htab_out_has_room_for_hpte(out))
 			return i;
 		htab_out_add_hpte(out, hdr, v, r);
 	}
-	if (ret < 0)
-		return hdr->n_valid ? i : ret;
-	if (!htab_in_run(fd, i, end, &run_end))
-		return i;
 
 	/* HPTE @i was read invalid: count it and the invalid run after it. */
-	unread = i + 1;
-	do {
-		if (hdr->n_valid || hdr->n_invalid) {
-			if (!*budget)
-				break;
-			--*budget;
-		}
+	if (hdr->n_valid) {
+		if (!*budget)
+			return i;
+		--*budget;
+	}
+	hdr->n_invalid = 1;
+	unread = ++i;
+	while (htab_in_run(fd, i, end, &run_end) && hdr->n_invalid < HTAB_RUN_MAX &&
+	       htab_invalid_continues(fd, i, &unread)) {
+		if (!*budget)
+			break;
+		--*budget;
 		hdr->n_invalid++;
-		i++;
-		if (!(i % SZ_1K))
+		if (!(++i % SZ_1K))
 			cond_resched();
-	} while (htab_in_run(fd, i, end, &run_end) && hdr->n_invalid < HTAB_RUN_MAX &&
-		 htab_invalid_continues(fd, i, &unread));
-	kvmppc_hpte_changes_untrack_rc(fd->kvm, unread, i);
+	}
+	if (unread < i)
+		kvmppc_hpte_changes_untrack_rc(fd->kvm, unread, i);
 	return i;
 }
 

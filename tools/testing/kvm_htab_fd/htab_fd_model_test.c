@@ -664,6 +664,35 @@ TEST(stale_summary_bits_are_cleared)
 }
 
 /*
+ * A writer marks an entry's bit before the summary bits above it: a read
+ * in between finds the mark in the word it starts at without the summary.
+ * The only reader takes that word with the rest of its block all the same,
+ * and returns the entry at once.
+ */
+TEST(mark_not_yet_summed_up_is_taken)
+{
+	struct kvm *kvm = sim_vm_create(18, RAM_BYTES);
+	unsigned long *level1 = kvm->arch.hpt.changed + 256, *level2 = level1 + 4;
+	u8 buf[2048];
+	int fd;
+
+	fd = sim_get_htab_fd(kvm, 0, 0);
+	ASSERT_LT(0, drain(fd));
+	ASSERT_EQ(H_SUCCESS, sim_h_enter(kvm, 3, HPTE_V_VALID, HPTE_R_R | HPTE_R_C));
+	ASSERT_EQ(H_SUCCESS, sim_h_enter(kvm, 70, HPTE_V_VALID, HPTE_R_R | HPTE_R_C));
+	/* The writer of entry 3 has yet to set its word's bit and the one above */
+	level1[0] &= ~BIT(0);
+	ASSERT_EQ(BIT(0), *level2);
+	ASSERT_EQ(2 * (HEADER_BYTES + HPTE_BYTES), sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(3, record_at(buf, 0).index);
+	ASSERT_EQ(70, record_at(buf, HEADER_BYTES + HPTE_BYTES).index);
+	ASSERT_EQ(0, shim_warnings);
+	ASSERT_EQ(0, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, sim_close(fd));
+	sim_vm_destroy(kvm);
+}
+
+/*
  * QEMU reads 8 HPTEs through a new fd for every monitor or gdbstub lookup,
  * while its migration stream reads on: such a read allocates the same at
  * 2^8 HPTEs as at 2^18, nothing that grows with the table.

@@ -68,6 +68,7 @@ typedef u64 gfn_t;
 #define READ_ONCE(x)		(*(const volatile typeof(x) *)&(x))
 #define WRITE_ONCE(x, val)	(*(volatile typeof(x) *)&(x) = (val))
 #define xchg(ptr, val)		__atomic_exchange_n((ptr), (val), __ATOMIC_SEQ_CST)
+#define xchg_relaxed(ptr, val)	__atomic_exchange_n((ptr), (val), __ATOMIC_RELAXED)
 /* Barriers as fences: single-threaded here, but kept in place. */
 #define smp_mb()		__atomic_thread_fence(__ATOMIC_SEQ_CST)	/* full */
 #define smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)	/* stores */

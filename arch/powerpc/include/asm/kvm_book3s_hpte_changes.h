@@ -12,7 +12,8 @@
  * entries only, so its cost follows what changed, not the table's size.
  * Harvesting moves the bits into a private set of every open reader: what
  * one reader returns is never hidden from another.  The only reader open,
- * past its first pass, takes them from the map in place instead.
+ * past its first pass, takes them from the map in place instead, a word of
+ * level 1 at a time.
  *
  * Marking runs in real mode on POWER8 (and POWER9 with a hash host), where
  * vmalloc addresses cannot be used: the map is reached through its
@@ -60,14 +61,16 @@ struct kvmppc_hpte_changes_reader {
 	unsigned long track_end;
 	/*
 	 * The only reader, past its first pass, needs no harvest: it takes
-	 * the changes from the shared map as it reaches them, a word of 64
-	 * HPTEs at a time, kept here until it returns them or gives them back.
+	 * the changes from the shared map as it reaches them, a block of 4096
+	 * HPTEs (a word of level 1) at a time, kept here until it returns them
+	 * or gives them back.
 	 */
 	bool solo;
 	struct kvmppc_hpte_changed_map map;
-	unsigned long window_word;
+	unsigned long window_block;
 	unsigned long window_from;	/* where the read was as it took it */
-	unsigned long window;
+	unsigned long window_words;	/* bit w: window[w] != 0 */
+	unsigned long window[BITS_PER_LONG];
 };
 
 /*
