@@ -714,8 +714,9 @@ static unsigned long solo_take(struct kvmppc_hpte_changes_reader *reader, unsign
  * window's block is not looked at again in the shared map: what was marked
  * there since it was taken is for the next read.
  */
-static unsigned long solo_next(struct kvmppc_hpte_changes_reader *reader, unsigned long from,
-			       unsigned long bound, unsigned long end)
+static __always_inline unsigned long
+solo_next(struct kvmppc_hpte_changes_reader *reader, unsigned long from, unsigned long bound,
+	  unsigned long end)
 {
 	unsigned long search = from, i;
 

@@ -236,7 +236,7 @@ static bool htab_in_run(struct kvm_htab_fd *fd, unsigned long i, unsigned long e
 {
 	if (i < *run_end)
 		return true;
-	if (fd->first_pass || i >= end || *run_end % BITS_PER_LONG)
+	if (*run_end % BITS_PER_LONG || fd->first_pass || i >= end)
 		return false;
 	*run_end = kvmppc_hpte_changes_run_end(&fd->changes, i, end);
 	return i < *run_end;
@@ -288,24 +288,31 @@ static long htab_fill_record(struct kvm_htab_fd *fd, struct htab_out *out,
 	for (;; i++) {
 		if (!htab_in_run(fd, i, end, &run_end))
 			return i;
+		/* One not present is invalid, unread, see htab_invalid_continues() */
+		if (!htab_hpte_present(fd->kvm, i)) {
+			unread = i;
+			break;
+		}
 		ret = htab_read_hpte(fd, i, &v, &r);
 		if (ret < 0)
 			return hdr->n_valid ? i : ret;
-		if (!ret)
+		if (!ret) {
+			unread = i + 1;
 			break;
+		}
 		if (hdr->n_valid == HTAB_RUN_MAX || !htab_out_has_room_for_hpte(out))
 			return i;
 		htab_out_add_hpte(out, hdr, v, r);
 	}
 
-	/* HPTE @i was read invalid: count it and the invalid run after it. */
+	/* HPTE @i is invalid: count it and the invalid run after it. */
 	if (hdr->n_valid) {
 		if (!*budget)
 			return i;
 		--*budget;
 	}
 	hdr->n_invalid = 1;
-	unread = ++i;
+	i++;
 	while (htab_in_run(fd, i, end, &run_end) && hdr->n_invalid < HTAB_RUN_MAX &&
 	       htab_invalid_continues(fd, i, &unread)) {
 		if (!*budget)
