@@ -153,8 +153,8 @@ static void hpte_set_chunk_clear(struct kvmppc_hpte_set *set, struct hpte_set_ch
 	}
 }
 
-static void hpte_set_clear_some(struct kvmppc_hpte_set *set, unsigned long index,
-				unsigned long n)
+static void __hpte_set_clear(struct kvmppc_hpte_set *set, unsigned long index,
+			     unsigned long n)
 {
 	unsigned long end = index + n;
 
@@ -186,7 +186,7 @@ static __always_inline void hpte_set_clear(struct kvmppc_hpte_set *set, unsigned
 					   unsigned long n)
 {
 	if (set->nr)
-		hpte_set_clear_some(set, index, n);
+		__hpte_set_clear(set, index, n);
 }
 
 /* The first bit of @chunk at @bit or after, or HPTE_SET_CHUNK_BITS. */
@@ -204,8 +204,8 @@ static unsigned long hpte_set_chunk_next(struct hpte_set_chunk *chunk, unsigned 
 	return w * BITS_PER_LONG + __ffs(chunk->bits[w]);
 }
 
-static unsigned long hpte_set_next_some(struct kvmppc_hpte_set *set, unsigned long from,
-					unsigned long end)
+static unsigned long __hpte_set_next(struct kvmppc_hpte_set *set, unsigned long from,
+				     unsigned long end)
 {
 	unsigned long c = from / HPTE_SET_CHUNK_BITS, bit;
 	struct hpte_set_chunk *chunk;
@@ -235,11 +235,12 @@ static __always_inline unsigned long hpte_set_next(struct kvmppc_hpte_set *set,
 {
 	if (!set->nr || from >= end)
 		return end;
-	return hpte_set_next_some(set, from, end);
+	return __hpte_set_next(set, from, end);
 }
 
 /* Word @word (index / BITS_PER_LONG) of @set. */
-static __always_inline unsigned long hpte_set_word(struct kvmppc_hpte_set *set, unsigned long word)
+static __always_inline unsigned long hpte_set_word(struct kvmppc_hpte_set *set,
+						   unsigned long word)
 {
 	struct hpte_set_chunk *chunk;
 
@@ -535,6 +536,8 @@ void kvmppc_hpte_changes_remove_reader(struct kvm *kvm,
 
 	list_del(&reader->node);
 	hpte_set_destroy(&reader->pending);
+	kfree(reader->window);
+	reader->window = NULL;
 	if (list_empty(&kvm->arch.hpte_readers)) {
 		hpte_set_destroy(&kvm->arch.hpte_rc_sweep->candidates);
 		kfree(kvm->arch.hpte_rc_sweep);
@@ -546,14 +549,17 @@ void kvmppc_hpte_changes_remove_reader(struct kvm *kvm,
 /* A solo reader takes the changes of 4096 HPTEs at once: a word of level 1. */
 #define SOLO_BLOCK_HPTES	(BITS_PER_LONG * BITS_PER_LONG)
 
-/* @reader's window holds nothing; no word of it was taken. */
+/*
+ * Empty @reader's window, dropping its bits: only for bits already in the
+ * read's records, or given back.
+ */
 static void solo_window_drop(struct kvmppc_hpte_changes_reader *reader)
 {
 	unsigned long w;
 
-	for_each_set_bit(w, &reader->window_words, BITS_PER_LONG)
+	for_each_set_bit(w, &reader->window_nonempty, BITS_PER_LONG)
 		reader->window[w] = 0;
-	reader->window_words = 0;
+	reader->window_nonempty = 0;
 	reader->window_block = ULONG_MAX;
 }
 
@@ -573,6 +579,14 @@ void kvmppc_hpte_changes_read_begin(struct kvm *kvm,
 
 	reader->solo = start && !first_pass && list_is_singular(&kvm->arch.hpte_readers) &&
 		       reader->hpt_generation == kvm->arch.hpt_generation;
+	if (reader->solo && !reader->window) {
+		/* 512 bytes, for the readers that get past their first pass only */
+		reader->window = kcalloc(BITS_PER_LONG, sizeof(*reader->window),
+					 GFP_KERNEL_ACCOUNT);
+		/* Short of memory, the read harvests, as with other readers open */
+		if (!reader->window)
+			reader->solo = false;
+	}
 	solo_window_drop(reader);
 	if (reader->solo)
 		changed_map_init(&reader->map, kvm->arch.hpt.changed,
@@ -598,7 +612,7 @@ void kvmppc_hpte_changes_read_end(struct kvm *kvm,
 
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
-	for_each_set_bit(w, &reader->window_words, BITS_PER_LONG)
+	for_each_set_bit(w, &reader->window_nonempty, BITS_PER_LONG)
 		changed_map_give_back(&reader->map, reader->window_block * BITS_PER_LONG + w,
 				      reader->window[w]);
 	solo_window_drop(reader);
@@ -622,8 +636,8 @@ static bool solo_window_at(struct kvmppc_hpte_changes_reader *reader, unsigned l
 }
 
 /* The first HPTE at @from or after in @reader's window, or its block's end. */
-static __always_inline unsigned long
-solo_window_next(struct kvmppc_hpte_changes_reader *reader, unsigned long from)
+static __always_inline unsigned long solo_window_next(struct kvmppc_hpte_changes_reader *reader,
+						      unsigned long from)
 {
 	unsigned long start = reader->window_block * SOLO_BLOCK_HPTES;
 	unsigned long w = BIT_WORD(from - start);
@@ -631,7 +645,7 @@ solo_window_next(struct kvmppc_hpte_changes_reader *reader, unsigned long from)
 	unsigned long later;
 
 	if (!bits) {
-		later = reader->window_words & (~1UL << w);
+		later = reader->window_nonempty & (~1UL << w);
 		if (!later)
 			return start + SOLO_BLOCK_HPTES;
 		w = __ffs(later);
@@ -671,14 +685,15 @@ static unsigned long solo_take(struct kvmppc_hpte_changes_reader *reader, unsign
 			       unsigned long from, unsigned long end)
 {
 	struct kvmppc_hpte_changed_map *m = &reader->map;
-	unsigned long block = at / SOLO_BLOCK_HPTES, first = block * BITS_PER_LONG;
+	unsigned long block = at / SOLO_BLOCK_HPTES, first_word = block * BITS_PER_LONG;
 	unsigned long lo = BIT_WORD(from), hi = BIT_WORD(end - 1);
-	unsigned long mask = BITMAP_LAST_WORD_MASK(min(hi - first, BITS_PER_LONG - 1UL) + 1);
-	unsigned long words, w, level;
+	unsigned long mask = BITMAP_LAST_WORD_MASK(min(hi - first_word, BITS_PER_LONG - 1UL) + 1);
+	unsigned long words, w;
+	int level;
 
-	if (lo > first)
-		mask &= BITMAP_FIRST_WORD_MASK(lo - first);
-	words = BIT(BIT_WORD(at) - first);
+	if (lo > first_word)
+		mask &= BITMAP_FIRST_WORD_MASK(lo - first_word);
+	words = BIT(BIT_WORD(at) - first_word);
 	if (m->top)
 		words |= set_mask_bits(changed_word(m, 1, block), mask, 0) & mask;
 
@@ -686,13 +701,13 @@ static unsigned long solo_take(struct kvmppc_hpte_changes_reader *reader, unsign
 	reader->window_block = block;
 	reader->window_from = max(from, block * SOLO_BLOCK_HPTES);
 	for_each_set_bit(w, &words, BITS_PER_LONG) {
-		unsigned long bits = xchg_relaxed(changed_word(m, 0, first + w), 0);
-		unsigned long keep = bits & solo_range_mask(first + w, from, end);
+		unsigned long bits = xchg_relaxed(changed_word(m, 0, first_word + w), 0);
+		unsigned long keep = bits & solo_range_mask(first_word + w, from, end);
 
-		changed_map_give_back(m, first + w, bits & ~keep);
+		changed_map_give_back(m, first_word + w, bits & ~keep);
 		reader->window[w] = keep;
 		if (keep)
-			reader->window_words |= BIT(w);
+			reader->window_nonempty |= BIT(w);
 	}
 	/* The takes of the words before the reads of their entries */
 	smp_mb();
@@ -703,7 +718,7 @@ static unsigned long solo_take(struct kvmppc_hpte_changes_reader *reader, unsign
 			break;
 
 	/* The caller saw a mark in the range, and only we clear marks */
-	if (WARN_ON_ONCE(!reader->window_words))
+	if (WARN_ON_ONCE(!reader->window_nonempty))
 		return (block + 1) * SOLO_BLOCK_HPTES;
 	return solo_window_next(reader, reader->window_from);
 }
@@ -714,9 +729,9 @@ static unsigned long solo_take(struct kvmppc_hpte_changes_reader *reader, unsign
  * window's block is not looked at again in the shared map: what was marked
  * there since it was taken is for the next read.
  */
-static __always_inline unsigned long
-solo_next(struct kvmppc_hpte_changes_reader *reader, unsigned long from, unsigned long bound,
-	  unsigned long end)
+static __always_inline unsigned long solo_next(struct kvmppc_hpte_changes_reader *reader,
+					       unsigned long from, unsigned long bound,
+					       unsigned long end)
 {
 	unsigned long search = from, i;
 
@@ -762,10 +777,11 @@ static __always_inline unsigned long reader_run_end(struct kvmppc_hpte_changes_r
 }
 
 /*
- * Where the run of HPTEs pending for @reader from @from on ends, looking no
- * further than the end of @from's word nor @end: @from if it is not
- * pending.  A record asks again as it reaches the answer, so that it looks
- * no further than it reaches.  Under mmu_setup_lock, as every reader's set.
+ * Where the run of HPTEs pending for @reader from @from on ends, up to the
+ * end of @from's word at most, and @end: @from if it is not pending.  A
+ * record asks again as it reaches the answer, so that each answer costs a
+ * word (or the take of a solo reader's block).  Under mmu_setup_lock, as
+ * every reader's set.
  */
 unsigned long kvmppc_hpte_changes_run_end(struct kvmppc_hpte_changes_reader *reader,
 					  unsigned long from, unsigned long end)
@@ -834,7 +850,7 @@ void kvmppc_hpte_changes_consume(struct kvm *kvm, struct kvmppc_hpte_changes_rea
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
 	hpte_set_clear(&reader->pending, index, n);
-	if (!reader->window_words)
+	if (!reader->window_nonempty)
 		return;
 	start = reader->window_block * SOLO_BLOCK_HPTES;
 	from = max(index, start);
@@ -843,7 +859,7 @@ void kvmppc_hpte_changes_consume(struct kvm *kvm, struct kvmppc_hpte_changes_rea
 		w = BIT_WORD(from - start);
 		reader->window[w] &= ~solo_range_mask(BIT_WORD(from), from, to);
 		if (!reader->window[w])
-			reader->window_words &= ~BIT(w);
+			reader->window_nonempty &= ~BIT(w);
 	}
 }
 

@@ -693,6 +693,37 @@ TEST(mark_not_yet_summed_up_is_taken)
 }
 
 /*
+ * The only reader takes the shared map's marks 4096 entries at a time, a
+ * word of level 1: a run of changes across two such blocks is one record
+ * all the same, and each mark is cleared once returned.  2^14 HPTEs: four
+ * blocks.
+ */
+TEST(solo_record_crosses_a_block)
+{
+	struct kvm *kvm = sim_vm_create(18, RAM_BYTES);
+	unsigned long i, w;
+	u8 buf[2048];
+	int fd;
+
+	fd = sim_get_htab_fd(kvm, 0, 0);
+	ASSERT_LT(0, drain(fd));
+	for (i = 4090; i < 4102; i++)
+		ASSERT_EQ(H_SUCCESS, sim_h_enter(kvm, i, HPTE_V_VALID, HPTE_R_R | HPTE_R_C));
+	ASSERT_EQ(H_SUCCESS, sim_h_enter(kvm, 9000, HPTE_V_VALID, HPTE_R_R | HPTE_R_C));
+	ASSERT_EQ(2 * HEADER_BYTES + 13 * HPTE_BYTES, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(4090, record_at(buf, 0).index);
+	ASSERT_EQ(12, record_at(buf, 0).n_valid);
+	ASSERT_EQ(0, record_at(buf, 0).n_invalid);
+	ASSERT_EQ(9000, record_at(buf, HEADER_BYTES + 12 * HPTE_BYTES).index);
+	ASSERT_EQ(0, sim_read(fd, buf, sizeof(buf)));
+	for (w = 0; w < 256 + 4 + 1; w++)
+		ASSERT_EQ(0, kvm->arch.hpt.changed[w]);
+	ASSERT_EQ(0, shim_warnings);
+	ASSERT_EQ(0, sim_close(fd));
+	sim_vm_destroy(kvm);
+}
+
+/*
  * QEMU reads 8 HPTEs through a new fd for every monitor or gdbstub lookup,
  * while its migration stream reads on: such a read allocates the same at
  * 2^8 HPTEs as at 2^18, nothing that grows with the table.

@@ -381,6 +381,11 @@ static inline void *kzalloc(size_t size, gfp_t gfp)
 	return shim_alloc(size, true, false);
 }
 
+static inline void *kcalloc(size_t n, size_t size, gfp_t gfp)
+{
+	return shim_alloc_array(n, size, true);
+}
+
 static inline void *kvmalloc(size_t size, gfp_t gfp)
 {
 	return shim_alloc(size, false, false);

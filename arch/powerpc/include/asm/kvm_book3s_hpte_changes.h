@@ -69,8 +69,8 @@ struct kvmppc_hpte_changes_reader {
 	struct kvmppc_hpte_changed_map map;
 	unsigned long window_block;
 	unsigned long window_from;	/* where the read was as it took it */
-	unsigned long window_words;	/* bit w: window[w] != 0 */
-	unsigned long window[BITS_PER_LONG];
+	unsigned long window_nonempty;	/* bit w: window[w] != 0 */
+	unsigned long *window;		/* BITS_PER_LONG words, from its first solo read */
 };
 
 /*
@@ -114,7 +114,7 @@ static inline void kvmppc_hpte_note_change(struct kvm *kvm, unsigned long index)
 	 * stop at a bit already set, whoever set it goes on upwards.  The
 	 * fully ordered test_and_set_bit() puts each bit before the test of
 	 * the one above, which a reader clears before the one below (a
-	 * harvest's xchg(), a take's clear_bit() and barrier);
+	 * harvest's xchg(), a take's fully ordered set_mask_bits());
 	 * at the entry's own level it puts the HPTE lock before the test, so
 	 * that a reader that takes the bit sees the entry locked.
 	 */
