@@ -134,23 +134,55 @@ static int hpte_set_add(struct kvmppc_hpte_set *set, unsigned long index)
 	return hpte_set_add_word(set, BIT_WORD(index), BIT_MASK(index));
 }
 
-/* Remove bits [@first, @last) of @chunk from @set. */
-static void hpte_set_chunk_clear(struct kvmppc_hpte_set *set, struct hpte_set_chunk *chunk,
-				 unsigned long first, unsigned long last)
+/*
+ * A set's chunks and a solo reader's window are bitmaps of up to 64 words
+ * with a summary: bit w of @nonempty is set while @words[w] is not 0.
+ */
+
+/* Clear bits [@first, @last) of @words; returns how many were set. */
+static __always_inline unsigned long summed_bitmap_clear(unsigned long *words,
+							 unsigned long *nonempty,
+							 unsigned long first, unsigned long last)
 {
 	unsigned long w = first / BITS_PER_LONG, mask = ~0UL << (first % BITS_PER_LONG);
+	unsigned long cleared = 0;
 
 	for (; w * BITS_PER_LONG < last; w++, mask = ~0UL) {
 		if ((w + 1) * BITS_PER_LONG > last)
 			mask &= ~0UL >> ((w + 1) * BITS_PER_LONG - last);
-		mask &= chunk->bits[w];
+		mask &= words[w];
 		if (!mask)
 			continue;
-		set->nr -= hweight_long(mask);
-		chunk->bits[w] &= ~mask;
-		if (!chunk->bits[w])
-			chunk->nonempty &= ~BIT(w);
+		cleared += hweight_long(mask);
+		words[w] &= ~mask;
+		if (!words[w])
+			*nonempty &= ~BIT(w);
 	}
+	return cleared;
+}
+
+/* The first bit of @words at @bit or after, or @nbits. */
+static __always_inline unsigned long summed_bitmap_next(const unsigned long *words,
+							unsigned long nonempty,
+							unsigned long bit, unsigned long nbits)
+{
+	unsigned long w = bit / BITS_PER_LONG, later;
+	unsigned long here = words[w] & (~0UL << (bit % BITS_PER_LONG));
+
+	if (here)
+		return w * BITS_PER_LONG + __ffs(here);
+	later = nonempty & (~1UL << w);
+	if (!later)
+		return nbits;
+	w = __ffs(later);
+	return w * BITS_PER_LONG + __ffs(words[w]);
+}
+
+/* Remove bits [@first, @last) of @chunk from @set. */
+static void hpte_set_chunk_clear(struct kvmppc_hpte_set *set, struct hpte_set_chunk *chunk,
+				 unsigned long first, unsigned long last)
+{
+	set->nr -= summed_bitmap_clear(chunk->bits, &chunk->nonempty, first, last);
 }
 
 static void __hpte_set_clear(struct kvmppc_hpte_set *set, unsigned long index,
@@ -192,16 +224,7 @@ static __always_inline void hpte_set_clear(struct kvmppc_hpte_set *set, unsigned
 /* The first bit of @chunk at @bit or after, or HPTE_SET_CHUNK_BITS. */
 static unsigned long hpte_set_chunk_next(struct hpte_set_chunk *chunk, unsigned long bit)
 {
-	unsigned long w = bit / BITS_PER_LONG, later;
-	unsigned long here = chunk->bits[w] & (~0UL << (bit % BITS_PER_LONG));
-
-	if (here)
-		return w * BITS_PER_LONG + __ffs(here);
-	later = chunk->nonempty & (~0UL << (w + 1));
-	if (!later)
-		return HPTE_SET_CHUNK_BITS;
-	w = __ffs(later);
-	return w * BITS_PER_LONG + __ffs(chunk->bits[w]);
+	return summed_bitmap_next(chunk->bits, chunk->nonempty, bit, HPTE_SET_CHUNK_BITS);
 }
 
 static unsigned long __hpte_set_next(struct kvmppc_hpte_set *set, unsigned long from,
@@ -640,18 +663,9 @@ static __always_inline unsigned long solo_window_next(struct kvmppc_hpte_changes
 						      unsigned long from)
 {
 	unsigned long start = reader->window_block * SOLO_BLOCK_HPTES;
-	unsigned long w = BIT_WORD(from - start);
-	unsigned long bits = reader->window[w] & BITMAP_FIRST_WORD_MASK(from);
-	unsigned long later;
 
-	if (!bits) {
-		later = reader->window_nonempty & (~1UL << w);
-		if (!later)
-			return start + SOLO_BLOCK_HPTES;
-		w = __ffs(later);
-		bits = reader->window[w];
-	}
-	return start + w * BITS_PER_LONG + __ffs(bits);
+	return start + summed_bitmap_next(reader->window, reader->window_nonempty, from - start,
+					  SOLO_BLOCK_HPTES);
 }
 
 /* The bits of word @word that stand for HPTEs in [@from, @end) */
@@ -749,11 +763,23 @@ static __always_inline unsigned long solo_next(struct kvmppc_hpte_changes_reader
 	return i;
 }
 
+/*
+ * Where the run of @pending, the bits of @from's word, ends from @from on:
+ * at the word's end at most, and @end.
+ */
+static __always_inline unsigned long word_run_end(unsigned long pending, unsigned long from,
+						  unsigned long end)
+{
+	unsigned long holes = ~pending >> (from % BITS_PER_LONG);
+
+	return min(holes ? from + __ffs(holes) : round_up(from + 1, BITS_PER_LONG), end);
+}
+
 /* See kvmppc_hpte_changes_run_end(); inline in kvmppc_hpte_changes_next(). */
 static __always_inline unsigned long reader_run_end(struct kvmppc_hpte_changes_reader *reader,
 						    unsigned long from, unsigned long end)
 {
-	unsigned long word = BIT_WORD(from), pending, holes;
+	unsigned long word = BIT_WORD(from), pending;
 
 	if (from >= end)
 		return end;
@@ -772,8 +798,7 @@ static __always_inline unsigned long reader_run_end(struct kvmppc_hpte_changes_r
 			pending |= reader->window[word % BITS_PER_LONG];
 		}
 	}
-	holes = ~pending >> (from % BITS_PER_LONG);
-	return min(holes ? from + __ffs(holes) : (word + 1) * BITS_PER_LONG, end);
+	return word_run_end(pending, from, end);
 }
 
 /*
@@ -797,7 +822,7 @@ unsigned long kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader
 				       unsigned long from, unsigned long end,
 				       unsigned long *run_end)
 {
-	unsigned long i, bits;
+	unsigned long i;
 
 	if (reader->solo && !reader->pending.nr) {
 		/* The migration stream's case: the window alone holds the run. */
@@ -806,8 +831,7 @@ unsigned long kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader
 			*run_end = end;
 			return end;
 		}
-		bits = ~(reader->window[BIT_WORD(i) % BITS_PER_LONG] >> (i % BITS_PER_LONG));
-		*run_end = min(bits ? i + __ffs(bits) : round_up(i + 1, BITS_PER_LONG), end);
+		*run_end = word_run_end(reader->window[BIT_WORD(i) % BITS_PER_LONG], i, end);
 		return i;
 	}
 	i = hpte_set_next(&reader->pending, from, end);
@@ -845,7 +869,7 @@ void kvmppc_hpte_changes_note_for_others(struct kvm *kvm,
 void kvmppc_hpte_changes_consume(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
 				 unsigned long index, unsigned long n)
 {
-	unsigned long start, from, to, w;
+	unsigned long start, from, to;
 
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
@@ -855,12 +879,9 @@ void kvmppc_hpte_changes_consume(struct kvm *kvm, struct kvmppc_hpte_changes_rea
 	start = reader->window_block * SOLO_BLOCK_HPTES;
 	from = max(index, start);
 	to = min(index + n, start + SOLO_BLOCK_HPTES);
-	for (; from < to; from = round_down(from, BITS_PER_LONG) + BITS_PER_LONG) {
-		w = BIT_WORD(from - start);
-		reader->window[w] &= ~solo_range_mask(BIT_WORD(from), from, to);
-		if (!reader->window[w])
-			reader->window_nonempty &= ~BIT(w);
-	}
+	if (from < to)
+		summed_bitmap_clear(reader->window, &reader->window_nonempty, from - start,
+				    to - start);
 }
 
 /*
