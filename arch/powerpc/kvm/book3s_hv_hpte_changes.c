@@ -135,11 +135,9 @@ static int hpte_set_add(struct kvmppc_hpte_set *set, unsigned long index)
 }
 
 /*
- * A set's chunks and a solo reader's window are bitmaps of up to 64 words
- * with a summary: bit w of @nonempty is set while @words[w] is not 0.
+ * Clear bits [@first, @last) of @words, a bitmap with a summary (see
+ * kvmppc_summed_bitmap_next()); returns how many were set.
  */
-
-/* Clear bits [@first, @last) of @words; returns how many were set. */
 static __always_inline unsigned long summed_bitmap_clear(unsigned long *words,
 							 unsigned long *nonempty,
 							 unsigned long first, unsigned long last)
@@ -159,23 +157,6 @@ static __always_inline unsigned long summed_bitmap_clear(unsigned long *words,
 			*nonempty &= ~BIT(w);
 	}
 	return cleared;
-}
-
-/* The first bit of @words at @bit or after, or @nbits. */
-static __always_inline unsigned long summed_bitmap_next(const unsigned long *words,
-							unsigned long nonempty,
-							unsigned long bit, unsigned long nbits)
-{
-	unsigned long w = bit / BITS_PER_LONG, later;
-	unsigned long here = words[w] & (~0UL << (bit % BITS_PER_LONG));
-
-	if (here)
-		return w * BITS_PER_LONG + __ffs(here);
-	later = nonempty & (~1UL << w);
-	if (!later)
-		return nbits;
-	w = __ffs(later);
-	return w * BITS_PER_LONG + __ffs(words[w]);
 }
 
 /* Remove bits [@first, @last) of @chunk from @set. */
@@ -224,7 +205,7 @@ static __always_inline void hpte_set_clear(struct kvmppc_hpte_set *set, unsigned
 /* The first bit of @chunk at @bit or after, or HPTE_SET_CHUNK_BITS. */
 static unsigned long hpte_set_chunk_next(struct hpte_set_chunk *chunk, unsigned long bit)
 {
-	return summed_bitmap_next(chunk->bits, chunk->nonempty, bit, HPTE_SET_CHUNK_BITS);
+	return kvmppc_summed_bitmap_next(chunk->bits, chunk->nonempty, bit, HPTE_SET_CHUNK_BITS);
 }
 
 static unsigned long __hpte_set_next(struct kvmppc_hpte_set *set, unsigned long from,
@@ -547,6 +528,8 @@ int kvmppc_hpte_changes_add_reader(struct kvm *kvm,
 	kvmppc_hpte_changes_harvest(kvm, &budget);
 	kvm->arch.hpte_rc_sweep = sweep;
 	hpte_set_init(&reader->pending);
+	reader->window_nonempty = 0;
+	reader->window_block = ULONG_MAX;
 	reader->hpt_generation = kvm->arch.hpt_generation;
 	list_add(&reader->node, &kvm->arch.hpte_readers);
 	return 0;
@@ -569,19 +552,18 @@ void kvmppc_hpte_changes_remove_reader(struct kvm *kvm,
 	atomic_dec(&kvm->arch.hpte_mod_interest);
 }
 
-/* A solo reader takes the changes of 4096 HPTEs at once: a word of level 1. */
-#define SOLO_BLOCK_HPTES	(BITS_PER_LONG * BITS_PER_LONG)
-
 /*
  * Empty @reader's window, dropping its bits: only for bits already in the
  * read's records, or given back.
  */
 static void solo_window_drop(struct kvmppc_hpte_changes_reader *reader)
 {
-	unsigned long w;
+	unsigned long nonempty = reader->window_nonempty;
 
-	for_each_set_bit(w, &reader->window_nonempty, BITS_PER_LONG)
-		reader->window[w] = 0;
+	while (nonempty) {
+		reader->window[__ffs(nonempty)] = 0;
+		nonempty &= nonempty - 1;
+	}
 	reader->window_nonempty = 0;
 	reader->window_block = ULONG_MAX;
 }
@@ -650,22 +632,12 @@ void kvmppc_hpte_changes_read_end(struct kvm *kvm,
  */
 static bool solo_window_at(struct kvmppc_hpte_changes_reader *reader, unsigned long from)
 {
-	if (reader->window_block != from / SOLO_BLOCK_HPTES)
+	if (reader->window_block != from / KVMPPC_HPTE_SOLO_BLOCK)
 		return false;
 	if (from >= reader->window_from)
 		return true;
 	solo_window_drop(reader);
 	return false;
-}
-
-/* The first HPTE at @from or after in @reader's window, or its block's end. */
-static __always_inline unsigned long solo_window_next(struct kvmppc_hpte_changes_reader *reader,
-						      unsigned long from)
-{
-	unsigned long start = reader->window_block * SOLO_BLOCK_HPTES;
-
-	return start + summed_bitmap_next(reader->window, reader->window_nonempty, from - start,
-					  SOLO_BLOCK_HPTES);
 }
 
 /* The bits of word @word that stand for HPTEs in [@from, @end) */
@@ -699,10 +671,11 @@ static unsigned long solo_take(struct kvmppc_hpte_changes_reader *reader, unsign
 			       unsigned long from, unsigned long end)
 {
 	struct kvmppc_hpte_changed_map *m = &reader->map;
-	unsigned long block = at / SOLO_BLOCK_HPTES, first_word = block * BITS_PER_LONG;
+	unsigned long block = at / KVMPPC_HPTE_SOLO_BLOCK, first_word = block * BITS_PER_LONG;
 	unsigned long lo = BIT_WORD(from), hi = BIT_WORD(end - 1);
 	unsigned long mask = BITMAP_LAST_WORD_MASK(min(hi - first_word, BITS_PER_LONG - 1UL) + 1);
-	unsigned long words, w;
+	unsigned long *window = reader->window, words, w, nonempty = 0;
+	bool whole;
 	int level;
 
 	if (lo > first_word)
@@ -713,16 +686,25 @@ static unsigned long solo_take(struct kvmppc_hpte_changes_reader *reader, unsign
 
 	solo_window_drop(reader);
 	reader->window_block = block;
-	reader->window_from = max(from, block * SOLO_BLOCK_HPTES);
-	for_each_set_bit(w, &words, BITS_PER_LONG) {
-		unsigned long bits = xchg_relaxed(changed_word(m, 0, first_word + w), 0);
-		unsigned long keep = bits & solo_range_mask(first_word + w, from, end);
+	reader->window_from = max(from, block * KVMPPC_HPTE_SOLO_BLOCK);
+	/* Most blocks lie wholly in the range: nothing to give back then. */
+	whole = from <= block * KVMPPC_HPTE_SOLO_BLOCK &&
+		end >= (block + 1) * KVMPPC_HPTE_SOLO_BLOCK;
+	while (words) {
+		unsigned long bits, keep;
 
-		changed_map_give_back(m, first_word + w, bits & ~keep);
-		reader->window[w] = keep;
-		if (keep)
-			reader->window_nonempty |= BIT(w);
+		w = __ffs(words);
+		words &= words - 1;
+		bits = xchg_relaxed(changed_word(m, 0, first_word + w), 0);
+		keep = bits;
+		if (!whole) {
+			keep &= solo_range_mask(first_word + w, from, end);
+			changed_map_give_back(m, first_word + w, bits & ~keep);
+		}
+		window[w] = keep;
+		nonempty |= (unsigned long)!!keep << w;
 	}
+	reader->window_nonempty = nonempty;
 	/* The takes of the words before the reads of their entries */
 	smp_mb();
 
@@ -733,8 +715,8 @@ static unsigned long solo_take(struct kvmppc_hpte_changes_reader *reader, unsign
 
 	/* The caller saw a mark in the range, and only we clear marks */
 	if (WARN_ON_ONCE(!reader->window_nonempty))
-		return (block + 1) * SOLO_BLOCK_HPTES;
-	return solo_window_next(reader, reader->window_from);
+		return (block + 1) * KVMPPC_HPTE_SOLO_BLOCK;
+	return kvmppc_hpte_window_next(reader, reader->window_from);
 }
 
 /*
@@ -752,8 +734,8 @@ static __always_inline unsigned long solo_next(struct kvmppc_hpte_changes_reader
 	if (from >= bound)
 		return bound;
 	if (solo_window_at(reader, from)) {
-		search = (reader->window_block + 1) * SOLO_BLOCK_HPTES;
-		i = solo_window_next(reader, from);
+		search = (reader->window_block + 1) * KVMPPC_HPTE_SOLO_BLOCK;
+		i = kvmppc_hpte_window_next(reader, from);
 		if (i < search)
 			return min(i, bound);
 	}
@@ -763,19 +745,7 @@ static __always_inline unsigned long solo_next(struct kvmppc_hpte_changes_reader
 	return i;
 }
 
-/*
- * Where the run of @pending, the bits of @from's word, ends from @from on:
- * at the word's end at most, and @end.
- */
-static __always_inline unsigned long word_run_end(unsigned long pending, unsigned long from,
-						  unsigned long end)
-{
-	unsigned long holes = ~pending >> (from % BITS_PER_LONG);
-
-	return min(holes ? from + __ffs(holes) : round_up(from + 1, BITS_PER_LONG), end);
-}
-
-/* See kvmppc_hpte_changes_run_end(); inline in kvmppc_hpte_changes_next(). */
+/* See kvmppc_hpte_changes_run_end(); inline in __kvmppc_hpte_changes_next(). */
 static __always_inline unsigned long reader_run_end(struct kvmppc_hpte_changes_reader *reader,
 						    unsigned long from, unsigned long end)
 {
@@ -798,7 +768,7 @@ static __always_inline unsigned long reader_run_end(struct kvmppc_hpte_changes_r
 			pending |= reader->window[word % BITS_PER_LONG];
 		}
 	}
-	return word_run_end(pending, from, end);
+	return kvmppc_word_run_end(pending, from, end);
 }
 
 /*
@@ -814,13 +784,10 @@ unsigned long kvmppc_hpte_changes_run_end(struct kvmppc_hpte_changes_reader *rea
 	return reader_run_end(reader, from, end);
 }
 
-/*
- * The first HPTE pending for @reader in [@from, @end), or @end, and in
- * *@run_end where its run ends, as kvmppc_hpte_changes_run_end() finds it.
- */
-unsigned long kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader,
-				       unsigned long from, unsigned long end,
-				       unsigned long *run_end)
+/* See kvmppc_hpte_changes_next(). */
+unsigned long __kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader,
+					 unsigned long from, unsigned long end,
+					 unsigned long *run_end)
 {
 	unsigned long i;
 
@@ -831,7 +798,7 @@ unsigned long kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader
 			*run_end = end;
 			return end;
 		}
-		*run_end = word_run_end(reader->window[BIT_WORD(i) % BITS_PER_LONG], i, end);
+		*run_end = kvmppc_word_run_end(reader->window[BIT_WORD(i) % BITS_PER_LONG], i, end);
 		return i;
 	}
 	i = hpte_set_next(&reader->pending, from, end);
@@ -865,20 +832,18 @@ void kvmppc_hpte_changes_note_for_others(struct kvm *kvm,
 	}
 }
 
-/* @reader has returned HPTEs [@index, @index + @n) to userspace. */
-void kvmppc_hpte_changes_consume(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
-				 unsigned long index, unsigned long n)
+/* See kvmppc_hpte_changes_consume(). */
+void __kvmppc_hpte_changes_consume(struct kvmppc_hpte_changes_reader *reader,
+				   unsigned long index, unsigned long n)
 {
 	unsigned long start, from, to;
-
-	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
 	hpte_set_clear(&reader->pending, index, n);
 	if (!reader->window_nonempty)
 		return;
-	start = reader->window_block * SOLO_BLOCK_HPTES;
+	start = reader->window_block * KVMPPC_HPTE_SOLO_BLOCK;
 	from = max(index, start);
-	to = min(index + n, start + SOLO_BLOCK_HPTES);
+	to = min(index + n, start + KVMPPC_HPTE_SOLO_BLOCK);
 	if (from < to)
 		summed_bitmap_clear(reader->window, &reader->window_nonempty, from - start,
 				    to - start);
@@ -927,18 +892,10 @@ int kvmppc_hpte_changes_track_rc(struct kvm *kvm, unsigned long index, bool vali
 	return 0;
 }
 
-/*
- * A reader returned HPTEs [@from, @to) invalid: the hardware sets R or C in
- * none of them.
- */
-void kvmppc_hpte_changes_untrack_rc(struct kvm *kvm, unsigned long from, unsigned long to)
+/* See kvmppc_hpte_changes_untrack_rc(). */
+void __kvmppc_hpte_changes_untrack_rc(struct kvm *kvm, unsigned long from, unsigned long to)
 {
-	struct kvmppc_hpte_set *candidates = &kvm->arch.hpte_rc_sweep->candidates;
-
-	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
-
-	if (from < to)
-		hpte_set_clear(candidates, from, to - from);
+	hpte_set_clear(&kvm->arch.hpte_rc_sweep->candidates, from, to - from);
 }
 
 /*

@@ -469,6 +469,17 @@ TEST(rc_sweep_after_a_vcpu_ran)
 	ASSERT_EQ(locks + 4, shim_hpte_locks);
 	ASSERT_EQ(0, sim_read(fd, buf, sizeof(buf)));
 	ASSERT_EQ(locks + 4, shim_hpte_locks);
+
+	/* HPTE 5, removed and returned invalid, is no candidate either: 3 left. */
+	ASSERT_EQ(H_SUCCESS, sim_h_remove(kvm, 5));
+	ASSERT_EQ(HEADER_BYTES, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(5, record_at(buf, 0).index);
+	ASSERT_EQ(1, record_at(buf, 0).n_invalid);
+	sim_vcpu_run(kvm, true);
+	sim_vcpu_run(kvm, false);
+	locks = shim_hpte_locks;
+	ASSERT_EQ(0, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(locks + 3, shim_hpte_locks);
 	ASSERT_EQ(0, sim_close(fd));
 	sim_vm_destroy(kvm);
 }

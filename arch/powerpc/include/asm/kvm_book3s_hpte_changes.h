@@ -67,7 +67,7 @@ struct kvmppc_hpte_changes_reader {
 	 */
 	bool solo;
 	struct kvmppc_hpte_changed_map map;
-	unsigned long window_block;
+	unsigned long window_block;	/* ULONG_MAX while there is none */
 	unsigned long window_from;	/* where the read was as it took it */
 	unsigned long window_nonempty;	/* bit w: window[w] != 0 */
 	unsigned long *window;		/* BITS_PER_LONG words, from its first solo read */
@@ -94,6 +94,9 @@ void *kvmppc_real_vmalloc_addr(void *addr);
 
 /* A harvest by one read() or one open: words of 64 changed HPTEs at most. */
 #define KVMPPC_HPTE_HARVEST_WORDS	256
+
+/* A solo reader takes the changes of 4096 HPTEs at once: a word of level 1. */
+#define KVMPPC_HPTE_SOLO_BLOCK		(BITS_PER_LONG * BITS_PER_LONG)
 
 /*
  * Note that HPTE @index of @kvm's HPT changed.  Call with the HPTE locked:
@@ -148,20 +151,120 @@ void kvmppc_hpte_changes_read_end(struct kvm *kvm,
 void kvmppc_hpte_changes_note_for_others(struct kvm *kvm,
 					 struct kvmppc_hpte_changes_reader *reader,
 					 unsigned long index);
-void kvmppc_hpte_changes_consume(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
-				 unsigned long index, unsigned long n);
 void kvmppc_hpte_changes_unconsume(struct kvm *kvm, struct kvmppc_hpte_changes_reader *reader,
 				   unsigned long index, unsigned long n);
 unsigned long kvmppc_hpte_changes_run_end(struct kvmppc_hpte_changes_reader *reader,
 					  unsigned long from, unsigned long end);
-unsigned long kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader,
-				       unsigned long from, unsigned long end,
-				       unsigned long *run_end);
+unsigned long __kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader,
+					 unsigned long from, unsigned long end,
+					 unsigned long *run_end);
 int kvmppc_hpte_changes_track_rc(struct kvm *kvm, unsigned long index, bool valid,
 				 u64 guest_r);
-void kvmppc_hpte_changes_untrack_rc(struct kvm *kvm, unsigned long from, unsigned long to);
+void __kvmppc_hpte_changes_consume(struct kvmppc_hpte_changes_reader *reader,
+				   unsigned long index, unsigned long n);
+void __kvmppc_hpte_changes_untrack_rc(struct kvm *kvm, unsigned long from, unsigned long to);
 int kvmppc_hpte_changes_sweep_rc(struct kvm *kvm, unsigned long *budget,
 				 unsigned long *last);
+
+/*
+ * A set's chunks and a solo reader's window are bitmaps of up to 64 words
+ * with a summary: bit w of @nonempty is set while @words[w] is not 0.
+ * The first bit of @words at @bit or after, or @nbits.
+ */
+static __always_inline unsigned long kvmppc_summed_bitmap_next(const unsigned long *words,
+							       unsigned long nonempty,
+							       unsigned long bit,
+							       unsigned long nbits)
+{
+	unsigned long w = bit / BITS_PER_LONG, later;
+	unsigned long here = words[w] & (~0UL << (bit % BITS_PER_LONG));
+
+	if (here)
+		return w * BITS_PER_LONG + __ffs(here);
+	later = nonempty & (~1UL << w);
+	if (!later)
+		return nbits;
+	w = __ffs(later);
+	return w * BITS_PER_LONG + __ffs(words[w]);
+}
+
+/*
+ * Where the run of @pending, the bits of @from's word, ends from @from on:
+ * at the word's end at most, and @end.
+ */
+static __always_inline unsigned long kvmppc_word_run_end(unsigned long pending,
+							 unsigned long from, unsigned long end)
+{
+	unsigned long holes = ~pending >> (from % BITS_PER_LONG);
+
+	return min(holes ? from + __ffs(holes) : round_up(from + 1, BITS_PER_LONG), end);
+}
+
+/* The first HPTE at @from or after in @reader's window, or its block's end. */
+static __always_inline unsigned long
+kvmppc_hpte_window_next(struct kvmppc_hpte_changes_reader *reader, unsigned long from)
+{
+	unsigned long start = reader->window_block * KVMPPC_HPTE_SOLO_BLOCK;
+
+	return start + kvmppc_summed_bitmap_next(reader->window, reader->window_nonempty,
+						 from - start, KVMPPC_HPTE_SOLO_BLOCK);
+}
+
+/*
+ * The first HPTE pending for @reader in [@from, @end), or @end, and in
+ * *@run_end where its run ends, as kvmppc_hpte_changes_run_end() finds it.
+ * The migration stream's next change is most often in its solo window, at
+ * or after the place it was taken: no call then.  (With no window, its
+ * block, ULONG_MAX, starts past every HPTE: @from - @start is not small.)
+ */
+static inline unsigned long kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader,
+						     unsigned long from, unsigned long end,
+						     unsigned long *run_end)
+{
+	unsigned long start = reader->window_block * KVMPPC_HPTE_SOLO_BLOCK, i;
+
+	if (!reader->pending.nr && from - start < KVMPPC_HPTE_SOLO_BLOCK &&
+	    from >= reader->window_from) {
+		i = kvmppc_hpte_window_next(reader, from);
+		if (i < end && i < start + KVMPPC_HPTE_SOLO_BLOCK) {
+			*run_end = kvmppc_word_run_end(reader->window[BIT_WORD(i - start)], i, end);
+			return i;
+		}
+	}
+	return __kvmppc_hpte_changes_next(reader, from, end, run_end);
+}
+
+/*
+ * @reader has returned HPTEs [@index, @index + @n) to userspace.  At 0.1%
+ * changed, most of its records are neither in its private set nor in its
+ * solo window (a block it has passed is dropped): no call for those.
+ */
+static inline void kvmppc_hpte_changes_consume(struct kvm *kvm,
+					       struct kvmppc_hpte_changes_reader *reader,
+					       unsigned long index, unsigned long n)
+{
+	unsigned long start = reader->window_block * KVMPPC_HPTE_SOLO_BLOCK;
+
+	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
+
+	if (reader->pending.nr ||
+	    (index + n > start && index < start + KVMPPC_HPTE_SOLO_BLOCK &&
+	     reader->window_nonempty))
+		__kvmppc_hpte_changes_consume(reader, index, n);
+}
+
+/*
+ * A reader returned HPTEs [@from, @to) invalid: the hardware sets R or C in
+ * none of them.  Most often no entry is a candidate: no call then.
+ */
+static inline void kvmppc_hpte_changes_untrack_rc(struct kvm *kvm, unsigned long from,
+						  unsigned long to)
+{
+	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
+
+	if (from < to && kvm->arch.hpte_rc_sweep->candidates.nr)
+		__kvmppc_hpte_changes_untrack_rc(kvm, from, to);
+}
 
 /*
  * A vcpu is leaving KVM_RUN: the hardware may have set R and C while it ran.
