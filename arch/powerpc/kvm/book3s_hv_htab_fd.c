@@ -55,7 +55,7 @@
 struct kvm_htab_fd {
 	struct kvm *kvm;
 	u64 flags;
-	struct mutex lock;		/* one read(), or write() through @record, at a time */
+	struct mutex lock;		/* one read() or write() at a time */
 	/* Readers only. */
 	struct kvmppc_hpte_changes_reader changes;
 	unsigned long cursor;		/* next HPTE index to look at */
@@ -865,28 +865,6 @@ static ssize_t htab_write_records(struct kvm_htab_fd *fd, const char __user *ubu
 	return htab_apply(fd->kvm, buf, pos, (__be64 *)(buf + fd->record_size / 2));
 }
 
-/*
- * QEMU writes one record per write(), most of a few entries.  Such a
- * write() is copied onto the stack, with room for the entries it
- * replaces: it needs neither the fd's buffer nor its lock.  Returns false
- * if @ubuf is not a single small record or could not be copied: the
- * general path takes it then, errors included.
- */
-#define HTAB_WRITE_SMALL	256
-
-static bool htab_write_small(struct kvm_htab_fd *fd, const char __user *ubuf, size_t len,
-			     ssize_t *ret)
-{
-	u8 buf[HTAB_WRITE_SMALL] __aligned(sizeof(u64));
-	__be64 saved[2 * ((HTAB_WRITE_SMALL - HTAB_HEADER_BYTES) / HTAB_HPTE_BYTES)];
-
-	if (len < HTAB_HEADER_BYTES || len > HTAB_WRITE_SMALL || copy_from_user(buf, ubuf, len) ||
-	    htab_record_bytes((struct kvm_get_htab_header *)buf) != len)
-		return false;
-	*ret = htab_apply(fd->kvm, buf, len, saved);
-	return true;
-}
-
 static ssize_t kvm_htab_fd_write(struct file *file, const char __user *buf, size_t count,
 				 loff_t *ppos)
 {
@@ -898,8 +876,6 @@ static ssize_t kvm_htab_fd_write(struct file *file, const char __user *buf, size
 		return -ESTALE;
 	if (atomic_read(&fd->kvm->arch.vcpus_running))
 		return -EBUSY;
-	if (htab_write_small(fd, buf, count, &ret))
-		return ret;
 
 	mutex_lock(&fd->lock);
 	while (done < count) {

@@ -1239,45 +1239,6 @@ TEST(write_creates_replaces_removes)
 }
 
 /*
- * QEMU writes one record per write(): one of 256 bytes at most (15 valid
- * entries) is copied onto the stack, and the fd allocates nothing for it;
- * a larger one goes through the fd's buffer, allocated once and kept.
- */
-TEST(small_record_needs_no_buffer)
-{
-	struct kvm *kvm = sim_vm_create(12, RAM_BYTES);
-	int fd = sim_get_htab_fd(kvm, KVM_GET_HTAB_WRITE, 0);
-	size_t small = HEADER_BYTES + 15 * HPTE_BYTES, large = small + HPTE_BYTES;
-	u8 buf[HEADER_BYTES + 16 * HPTE_BYTES];
-	struct kvm_get_htab_header hdr = { 0, 15, 0 };
-	long allocs = shim_allocs_live;
-	u64 v, r;
-	int k;
-
-	for (k = 0; k < 16; k++) {
-		u64 hpte[2] = { htobe64(((u64)k << 12) | HPTE_V_VALID), htobe64((u64)k << 16) };
-
-		memcpy(buf + HEADER_BYTES + k * HPTE_BYTES, hpte, HPTE_BYTES);
-	}
-	memcpy(buf, &hdr, HEADER_BYTES);
-	ASSERT_EQ((ssize_t)small, sim_write(fd, buf, small));
-	ASSERT_EQ(allocs, shim_allocs_live);
-	ASSERT_TRUE(sim_guest_view(kvm, 14, &v, &r));
-	ASSERT_EQ((14ULL << 12) | HPTE_V_VALID, v);
-	ASSERT_FALSE(sim_guest_view(kvm, 15, &v, &r));
-
-	hdr = (struct kvm_get_htab_header){ 0, 16, 1 };
-	memcpy(buf, &hdr, HEADER_BYTES);
-	ASSERT_EQ((ssize_t)large, sim_write(fd, buf, large));
-	ASSERT_EQ(allocs + 1, shim_allocs_live);
-	ASSERT_TRUE(sim_guest_view(kvm, 15, &v, &r));
-	ASSERT_EQ((15ULL << 16), r);
-	ASSERT_EQ(0, sim_close(fd));
-	ASSERT_EQ(allocs - 1, shim_allocs_live);
-	sim_vm_destroy(kvm);
-}
-
-/*
  * A written VRMA entry sets the VRMA up from its base page size: a 16M page
  * made of 64K base pages is encoded as 64K.  Before ISA v3.00 LPCR[VRMASD]
  * says it; from v3.00 on the partition-table entry does, and LPCR is left
