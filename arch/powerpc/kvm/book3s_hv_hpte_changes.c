@@ -674,7 +674,8 @@ static unsigned long solo_take(struct kvmppc_hpte_changes_reader *reader, unsign
 	unsigned long block = at / KVMPPC_HPTE_SOLO_BLOCK, first_word = block * BITS_PER_LONG;
 	unsigned long lo = BIT_WORD(from), hi = BIT_WORD(end - 1);
 	unsigned long mask = BITMAP_LAST_WORD_MASK(min(hi - first_word, BITS_PER_LONG - 1UL) + 1);
-	unsigned long *window = reader->window, words, w, nonempty = 0;
+	unsigned long *window = reader->window;
+	unsigned long words, w, nonempty = 0;
 	bool whole;
 	int level;
 
@@ -716,7 +717,7 @@ static unsigned long solo_take(struct kvmppc_hpte_changes_reader *reader, unsign
 	/* The caller saw a mark in the range, and only we clear marks */
 	if (WARN_ON_ONCE(!reader->window_nonempty))
 		return (block + 1) * KVMPPC_HPTE_SOLO_BLOCK;
-	return kvmppc_hpte_window_next(reader, reader->window_from);
+	return kvmppc_hpte_changes_window_next(reader, reader->window_from);
 }
 
 /*
@@ -735,7 +736,7 @@ static __always_inline unsigned long solo_next(struct kvmppc_hpte_changes_reader
 		return bound;
 	if (solo_window_at(reader, from)) {
 		search = (reader->window_block + 1) * KVMPPC_HPTE_SOLO_BLOCK;
-		i = kvmppc_hpte_window_next(reader, from);
+		i = kvmppc_hpte_changes_window_next(reader, from);
 		if (i < search)
 			return min(i, bound);
 	}
@@ -784,7 +785,7 @@ unsigned long kvmppc_hpte_changes_run_end(struct kvmppc_hpte_changes_reader *rea
 	return reader_run_end(reader, from, end);
 }
 
-/* See kvmppc_hpte_changes_next(). */
+/* Call through kvmppc_hpte_changes_next(), under mmu_setup_lock. */
 unsigned long __kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader,
 					 unsigned long from, unsigned long end,
 					 unsigned long *run_end)
@@ -832,7 +833,7 @@ void kvmppc_hpte_changes_note_for_others(struct kvm *kvm,
 	}
 }
 
-/* See kvmppc_hpte_changes_consume(). */
+/* Call through kvmppc_hpte_changes_consume(), under mmu_setup_lock. */
 void __kvmppc_hpte_changes_consume(struct kvmppc_hpte_changes_reader *reader,
 				   unsigned long index, unsigned long n)
 {
@@ -892,7 +893,7 @@ int kvmppc_hpte_changes_track_rc(struct kvm *kvm, unsigned long index, bool vali
 	return 0;
 }
 
-/* See kvmppc_hpte_changes_untrack_rc(). */
+/* Call through kvmppc_hpte_changes_untrack_rc(), under mmu_setup_lock. */
 void __kvmppc_hpte_changes_untrack_rc(struct kvm *kvm, unsigned long from, unsigned long to)
 {
 	hpte_set_clear(&kvm->arch.hpte_rc_sweep->candidates, from, to - from);

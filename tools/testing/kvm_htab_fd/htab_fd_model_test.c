@@ -1434,6 +1434,35 @@ TEST(read_that_wraps_returns_both_sides_of_the_cursor)
 }
 
 /*
+ * The same where the cursor is one past a block's first entry: the read
+ * takes that block of 4096 entries from the cursor on only, and the mark
+ * before the cursor, given back, is found after the wrap.
+ */
+TEST(read_that_wraps_at_a_block_returns_both_sides)
+{
+	struct kvm *kvm = sim_vm_create(18, RAM_BYTES);
+	u8 buf[4096];
+	int fd;
+
+	ASSERT_EQ(H_SUCCESS, sim_h_enter(kvm, 4096, (1ULL << 12) | HPTE_V_VALID, 1 << 16));
+	ASSERT_EQ(H_SUCCESS, sim_h_enter(kvm, 4097, (2ULL << 12) | HPTE_V_VALID, 2 << 16));
+	fd = sim_get_htab_fd(kvm, 0, 0);
+	ASSERT_LT(0, drain(fd));
+	/* A read of one entry leaves the cursor at 4097. */
+	ASSERT_EQ(H_SUCCESS, sim_h_protect(kvm, 4096, 1));
+	ASSERT_EQ(HEADER_BYTES + HPTE_BYTES, sim_read(fd, buf, HEADER_BYTES + HPTE_BYTES));
+	ASSERT_EQ(4096, record_at(buf, 0).index);
+	ASSERT_EQ(H_SUCCESS, sim_h_protect(kvm, 4096, 2));
+	ASSERT_EQ(H_SUCCESS, sim_h_protect(kvm, 4097, 1));
+	ASSERT_EQ(2 * (HEADER_BYTES + HPTE_BYTES), sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(4097, record_at(buf, 0).index);
+	ASSERT_EQ(4096, record_at(buf, HEADER_BYTES + HPTE_BYTES).index);
+	ASSERT_EQ(0, sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, sim_close(fd));
+	sim_vm_destroy(kvm);
+}
+
+/*
  * Entries pending in the only reader's set (left by a harvest while another
  * reader was open) and marked again in the shared map since: the record
  * that returns them takes the marks too, or a later read would return the

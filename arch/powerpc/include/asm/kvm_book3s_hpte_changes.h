@@ -20,7 +20,8 @@
  * linear-map alias, as the reverse map is, by kvmppc_real_vmalloc_addr(),
  * built in (book3s_hv_rm_mmu.c) since the walk needs init_mm.
  *
- * Include after <linux/kvm_host.h>: the marking reads struct kvm.
+ * Include after <linux/kvm_host.h>: the marking, and the reader's fast
+ * paths below, read struct kvm.
  */
 #ifndef __ASM_KVM_BOOK3S_HPTE_CHANGES_H__
 #define __ASM_KVM_BOOK3S_HPTE_CHANGES_H__
@@ -28,6 +29,9 @@
 #include <linux/atomic.h>
 #include <linux/bitops.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
+#include <linux/math.h>
+#include <linux/minmax.h>
 #include <linux/xarray.h>
 
 /*
@@ -67,7 +71,11 @@ struct kvmppc_hpte_changes_reader {
 	 */
 	bool solo;
 	struct kvmppc_hpte_changed_map map;
-	unsigned long window_block;	/* ULONG_MAX while there is none */
+	/*
+	 * ULONG_MAX except from a solo read's take to the read's end (or a
+	 * wrap): @window is allocated then.
+	 */
+	unsigned long window_block;
 	unsigned long window_from;	/* where the read was as it took it */
 	unsigned long window_nonempty;	/* bit w: window[w] != 0 */
 	unsigned long *window;		/* BITS_PER_LONG words, from its first solo read */
@@ -200,9 +208,12 @@ static __always_inline unsigned long kvmppc_word_run_end(unsigned long pending,
 	return min(holes ? from + __ffs(holes) : round_up(from + 1, BITS_PER_LONG), end);
 }
 
-/* The first HPTE at @from or after in @reader's window, or its block's end. */
+/*
+ * The first HPTE at @from or after in @reader's window, or its block's end;
+ * @from lies in the window's block.
+ */
 static __always_inline unsigned long
-kvmppc_hpte_window_next(struct kvmppc_hpte_changes_reader *reader, unsigned long from)
+kvmppc_hpte_changes_window_next(struct kvmppc_hpte_changes_reader *reader, unsigned long from)
 {
 	unsigned long start = reader->window_block * KVMPPC_HPTE_SOLO_BLOCK;
 
@@ -214,18 +225,17 @@ kvmppc_hpte_window_next(struct kvmppc_hpte_changes_reader *reader, unsigned long
  * The first HPTE pending for @reader in [@from, @end), or @end, and in
  * *@run_end where its run ends, as kvmppc_hpte_changes_run_end() finds it.
  * The migration stream's next change is most often in its solo window, at
- * or after the place it was taken: no call then.  (With no window, its
- * block, ULONG_MAX, starts past every HPTE: @from - @start is not small.)
+ * or after the place it was taken: no call then.
  */
-static inline unsigned long kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader,
-						     unsigned long from, unsigned long end,
-						     unsigned long *run_end)
+static __always_inline unsigned long
+kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader, unsigned long from,
+			 unsigned long end, unsigned long *run_end)
 {
 	unsigned long start = reader->window_block * KVMPPC_HPTE_SOLO_BLOCK, i;
 
-	if (!reader->pending.nr && from - start < KVMPPC_HPTE_SOLO_BLOCK &&
+	if (!reader->pending.nr && from / KVMPPC_HPTE_SOLO_BLOCK == reader->window_block &&
 	    from >= reader->window_from) {
-		i = kvmppc_hpte_window_next(reader, from);
+		i = kvmppc_hpte_changes_window_next(reader, from);
 		if (i < end && i < start + KVMPPC_HPTE_SOLO_BLOCK) {
 			*run_end = kvmppc_word_run_end(reader->window[BIT_WORD(i - start)], i, end);
 			return i;
@@ -236,12 +246,13 @@ static inline unsigned long kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_
 
 /*
  * @reader has returned HPTEs [@index, @index + @n) to userspace.  At 0.1%
- * changed, most of its records are neither in its private set nor in its
- * solo window (a block it has passed is dropped): no call for those.
+ * changed, most of its records are neither in its private set nor in the
+ * block its solo window holds (the last one taken): no call for those.
+ * With no window, @start + KVMPPC_HPTE_SOLO_BLOCK wraps to 0.
  */
-static inline void kvmppc_hpte_changes_consume(struct kvm *kvm,
-					       struct kvmppc_hpte_changes_reader *reader,
-					       unsigned long index, unsigned long n)
+static __always_inline void kvmppc_hpte_changes_consume(struct kvm *kvm,
+							struct kvmppc_hpte_changes_reader *reader,
+							unsigned long index, unsigned long n)
 {
 	unsigned long start = reader->window_block * KVMPPC_HPTE_SOLO_BLOCK;
 
@@ -257,8 +268,8 @@ static inline void kvmppc_hpte_changes_consume(struct kvm *kvm,
  * A reader returned HPTEs [@from, @to) invalid: the hardware sets R or C in
  * none of them.  Most often no entry is a candidate: no call then.
  */
-static inline void kvmppc_hpte_changes_untrack_rc(struct kvm *kvm, unsigned long from,
-						  unsigned long to)
+static __always_inline void kvmppc_hpte_changes_untrack_rc(struct kvm *kvm, unsigned long from,
+							   unsigned long to)
 {
 	lockdep_assert_held(&kvm->arch.mmu_setup_lock);
 
