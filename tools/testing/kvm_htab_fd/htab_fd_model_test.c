@@ -1412,6 +1412,21 @@ TEST(change_during_a_read_that_wraps_is_kept)
 	sim_vm_destroy(kvm);
 }
 
+/*
+ * The next read of @fd returns one-entry records at @after, from the cursor
+ * on, then at @before, after its wrap; the read after it returns nothing.
+ */
+static void wrapped_read_returns(struct __test_metadata *_metadata, int fd,
+				 unsigned long after, unsigned long before)
+{
+	u8 buf[4096];
+
+	ASSERT_EQ(2 * (HEADER_BYTES + HPTE_BYTES), sim_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(after, record_at(buf, 0).index);
+	ASSERT_EQ(before, record_at(buf, HEADER_BYTES + HPTE_BYTES).index);
+	ASSERT_EQ(0, sim_read(fd, buf, sizeof(buf)));
+}
+
 /* One read returns the marks on both sides of the cursor, in its word. */
 TEST(read_that_wraps_returns_both_sides_of_the_cursor)
 {
@@ -1425,10 +1440,7 @@ TEST(read_that_wraps_returns_both_sides_of_the_cursor)
 	ASSERT_EQ(HEADER_BYTES + HPTE_BYTES, sim_read(fd, buf, sizeof(buf)));
 	ASSERT_EQ(H_SUCCESS, sim_h_protect(kvm, 3, 1));
 	ASSERT_EQ(H_SUCCESS, sim_h_protect(kvm, 12, 1));
-	ASSERT_EQ(2 * (HEADER_BYTES + HPTE_BYTES), sim_read(fd, buf, sizeof(buf)));
-	ASSERT_EQ(12, record_at(buf, 0).index);
-	ASSERT_EQ(3, record_at(buf, HEADER_BYTES + HPTE_BYTES).index);
-	ASSERT_EQ(0, sim_read(fd, buf, sizeof(buf)));
+	wrapped_read_returns(_metadata, fd, 12, 3);
 	ASSERT_EQ(0, sim_close(fd));
 	sim_vm_destroy(kvm);
 }
@@ -1454,10 +1466,7 @@ TEST(read_that_wraps_at_a_block_returns_both_sides)
 	ASSERT_EQ(4096, record_at(buf, 0).index);
 	ASSERT_EQ(H_SUCCESS, sim_h_protect(kvm, 4096, 2));
 	ASSERT_EQ(H_SUCCESS, sim_h_protect(kvm, 4097, 1));
-	ASSERT_EQ(2 * (HEADER_BYTES + HPTE_BYTES), sim_read(fd, buf, sizeof(buf)));
-	ASSERT_EQ(4097, record_at(buf, 0).index);
-	ASSERT_EQ(4096, record_at(buf, HEADER_BYTES + HPTE_BYTES).index);
-	ASSERT_EQ(0, sim_read(fd, buf, sizeof(buf)));
+	wrapped_read_returns(_metadata, fd, 4097, 4096);
 	ASSERT_EQ(0, sim_close(fd));
 	sim_vm_destroy(kvm);
 }
