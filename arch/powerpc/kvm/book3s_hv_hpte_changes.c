@@ -799,7 +799,7 @@ unsigned long __kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *read
 			*run_end = end;
 			return end;
 		}
-		*run_end = kvmppc_word_run_end(reader->window[BIT_WORD(i) % BITS_PER_LONG], i, end);
+		*run_end = kvmppc_hpte_changes_window_run_end(reader, i, end);
 		return i;
 	}
 	i = hpte_set_next(&reader->pending, from, end);

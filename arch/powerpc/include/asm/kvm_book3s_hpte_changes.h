@@ -221,6 +221,14 @@ kvmppc_hpte_changes_window_next(struct kvmppc_hpte_changes_reader *reader, unsig
 						 from - start, KVMPPC_HPTE_SOLO_BLOCK);
 }
 
+/* Where the run of @reader's window from HPTE @i, in the window's block, ends. */
+static __always_inline unsigned long
+kvmppc_hpte_changes_window_run_end(struct kvmppc_hpte_changes_reader *reader, unsigned long i,
+				   unsigned long end)
+{
+	return kvmppc_word_run_end(reader->window[BIT_WORD(i) % BITS_PER_LONG], i, end);
+}
+
 /*
  * The first HPTE pending for @reader in [@from, @end), or @end, and in
  * *@run_end where its run ends, as kvmppc_hpte_changes_run_end() finds it.
@@ -237,7 +245,7 @@ kvmppc_hpte_changes_next(struct kvmppc_hpte_changes_reader *reader, unsigned lon
 	    from >= reader->window_from) {
 		i = kvmppc_hpte_changes_window_next(reader, from);
 		if (i < end && i < start + KVMPPC_HPTE_SOLO_BLOCK) {
-			*run_end = kvmppc_word_run_end(reader->window[BIT_WORD(i - start)], i, end);
+			*run_end = kvmppc_hpte_changes_window_run_end(reader, i, end);
 			return i;
 		}
 	}
