@@ -49,6 +49,9 @@ def main():
     ap.add_argument("--memory", default="2G")
     ap.add_argument("--smp", default="2")
     ap.add_argument("--append", default="", help="more kernel command line")
+    ap.add_argument("--qemu", default="qemu-system-ppc64", help="the QEMU to run")
+    ap.add_argument("--icount", type=int, metavar="SHIFT",
+                    help="QEMU -icount: guest time advances 2^SHIFT ns per instruction")
     ap.add_argument("--log", required=True)
     opt = ap.parse_args()
 
@@ -58,10 +61,12 @@ def main():
         append += f" hptfd.args={opt.args}"
     if opt.append:
         append += f" {opt.append}"
-    cmd = ["qemu-system-ppc64", "-M", machine, "-cpu", cpu, "-m", opt.memory,
+    cmd = [opt.qemu, "-M", machine, "-cpu", cpu, "-m", opt.memory,
            "-smp", opt.smp, "-nographic", "-nodefaults", "-serial", "stdio",
            "-monitor", "none", "-no-reboot",
            "-kernel", opt.kernel, "-initrd", opt.initrd, "-append", append.strip()]
+    if opt.icount is not None:
+        cmd += ["-icount", f"shift={opt.icount},sleep=off"]
 
     os.makedirs(os.path.dirname(os.path.abspath(opt.log)), exist_ok=True)
     log = open(opt.log, "w", buffering=1)  # line by line: readable while it runs
