@@ -1502,4 +1502,50 @@ TEST(run_from_the_set_takes_marks_it_covers)
 	sim_vm_destroy(kvm);
 }
 
+/* A random word: empty, full, or with bits at one of several densities. */
+static unsigned long random_word(struct choice *c)
+{
+	unsigned long word = 0;
+	unsigned int bit, density = choose(c, 6);
+
+	if (density == 0 || density == 5)
+		return density ? ~0UL : 0;
+	for (bit = 0; bit < BITS_PER_LONG; bit++)
+		if (!choose(c, 1U << density))
+			word |= 1UL << bit;
+	return word;
+}
+
+/*
+ * The searches the read path inlines on a window or a chunk of a set,
+ * against a walk bit by bit: random words, from every bit.
+ */
+TEST(summed_bitmap_searches_match_a_walk)
+{
+	const unsigned long nbits = BITS_PER_LONG * BITS_PER_LONG;
+	struct choice choice = { .state = 3 };
+	unsigned long words[BITS_PER_LONG], nonempty, bit, w, want, end;
+	unsigned int round;
+
+	for (round = 0; round < 64; round++) {
+		nonempty = 0;
+		for (w = 0; w < BITS_PER_LONG; w++) {
+			words[w] = choose(&choice, 3) ? 0 : random_word(&choice);
+			if (words[w])
+				nonempty |= 1UL << w;
+		}
+		for (bit = 0; bit < nbits; bit++) {
+			for (want = bit; want < nbits && !test_bit(want, words); want++)
+				;
+			ASSERT_EQ(want, kvmppc_summed_bitmap_next(words, nonempty, bit, nbits));
+
+			end = bit + 1 + choose(&choice, 2 * BITS_PER_LONG);
+			for (want = bit; want < end && want < round_up(bit + 1, BITS_PER_LONG) &&
+			     test_bit(want, words); want++)
+				;
+			ASSERT_EQ(want, kvmppc_word_run_end(words[bit / BITS_PER_LONG], bit, end));
+		}
+	}
+}
+
 TEST_HARNESS_MAIN
