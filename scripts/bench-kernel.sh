@@ -132,9 +132,10 @@ if clock == "icount":
 else:
     print(f"# {runs} boots per kernel, alternating; BENCH_CLOCK=wall: Debian 12's QEMU, real time,")
     print("# each boot with the text moved (see scripts/bench-kernel.sh)")
-print("# median (min-max) in ms; x = base / ours; the base cannot take a whole stream in one")
-print("# write(), so restore_stream's base column is its restore_record")
-print(f"{'entries':8} {'figure':15} {'ours':>24} {'base':>24} {'x':>9}")
+print("# median (min-max) in ms, debug_reader_kib in KiB; x = base / ours; the base cannot")
+print("# take a whole stream in one write(), so restore_stream's base column is its")
+print("# restore_record")
+print(f"{'entries':8} {'figure':16} {'ours':>24} {'base':>24} {'x':>9}")
 for log, name in order:
     o, b = fig[("host", log, name)], fig[("base", log, name)]
     if name == "restore_stream" and not b:
@@ -142,5 +143,5 @@ for log, name in order:
     def cell(v):
         return f"{statistics.median(v):9.3f} ({min(v):.3f}-{max(v):.3f})" if v else f"{'-':>24}"
     ratio = statistics.median(b) / statistics.median(o) if o and b and statistics.median(o) else None
-    print(f"2^{log:<6} {name:15} {cell(o):>24} {cell(b):>24} {ratio and f'{ratio:9.2f}' or '-':>9}")
+    print(f"2^{log:<6} {name:16} {cell(o):>24} {cell(b):>24} {ratio and f'{ratio:9.2f}' or '-':>9}")
 PY

@@ -19,17 +19,20 @@
  *   longest_a0       the longest single read() of pass a0 (nothing changed)
  *   debug            QEMU's HPTE-group lookup: open at a random PTEG, read
  *                    136 bytes, close (mean of 50), the stream's reader open
+ *   debug_reader_kib the kernel memory (slab and vmalloc) such a reader
+ *                    holds until it is closed: 4096 of them open at once
  *   restore_stream   the same population written again, whole, in one
  *                    write(), after KVM_PPC_ALLOCATE_HTAB wiped the HPT
  *
- * Prints "bench <log2 entries> <name> <milliseconds>" lines; a figure the
- * kernel cannot give is left out.  Times are read by system call: on the
+ * Prints "bench <log2 entries> <name> <milliseconds, or KiB for *_kib>"
+ * lines; a figure the kernel cannot give is left out.  Times are read by system call: on the
  * emulated hosts the vDSO's clock has been seen to jump.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include "htab.h"
 #include "kvm_util.h"
@@ -40,6 +43,7 @@
 #define READ_BUFSIZE	2048	/* QEMU's MAX_KVM_BUF_SIZE */
 #define DEBUG_BYTES	136	/* kvmppc_read_hptes(): a header and 8 HPTEs */
 #define DEBUG_READS	50
+#define MEMORY_READERS	4096	/* so that a 64 KiB slab page is 16 bytes a reader */
 #define SPACING		16	/* one valid entry in 16 */
 
 static const double changed_pct[] = { 0, 0.1, 1, 10 };
@@ -151,10 +155,49 @@ static void read_pass(int fd, uint64_t npte, bool first, bool each, struct pass 
 	p->secs = monotonic_seconds() - start;
 }
 
+static void report_value(unsigned int log, const char *name, double value)
+{
+	printf("bench %u %s %.4f\n", log, name, value);
+	fflush(stdout);
+}
+
 static void report(unsigned int log, const char *name, double secs)
 {
-	printf("bench %u %s %.4f\n", log, name, secs * 1e3);
-	fflush(stdout);
+	report_value(log, name, secs * 1e3);
+}
+
+/* Slab and vmalloc memory in use, in KiB: where a reader's allocations go. */
+static long kernel_kib(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	long kib, sum = 0;
+	char line[128];
+
+	TEST_ASSERT(f, "/proc/meminfo: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Slab: %ld kB", &kib) == 1 ||
+		    sscanf(line, "VmallocUsed: %ld kB", &kib) == 1)
+			sum += kib;
+	fclose(f);
+	return sum;
+}
+
+/* Open MEMORY_READERS debug readers at once; the memory each holds. */
+static double debug_reader_kib(struct kvm_vm *vm, uint64_t npte)
+{
+	static int fds[MEMORY_READERS];
+	long before = kernel_kib(), after;
+	uint8_t buf[DEBUG_BYTES];
+	int k;
+
+	for (k = 0; k < MEMORY_READERS; k++) {
+		fds[k] = vm_htab_fd(vm, 0, rng() % (npte / 8) * 8);
+		TEST_ASSERT(read(fds[k], buf, sizeof(buf)) > 0, "debug read");
+	}
+	after = kernel_kib();
+	for (k = 0; k < MEMORY_READERS; k++)
+		close(fds[k]);
+	return (double)(after - before) / MEMORY_READERS;
 }
 
 /* Change @n entries through @wfd: re-protect a valid one, or enter and remove another. */
@@ -248,6 +291,7 @@ static void bench_order(unsigned int order)
 		close(dfd);
 	}
 	report(log, "debug", (monotonic_seconds() - t) / DEBUG_READS);
+	report_value(log, "debug_reader_kib", debug_reader_kib(vm, npte));
 	close(fd);
 
 	/* A whole stream in one write(), into a wiped HPT. */
@@ -264,12 +308,14 @@ static void bench_order(unsigned int order)
 
 int main(int argc, char **argv)
 {
+	struct rlimit files = { MEMORY_READERS + 64, MEMORY_READERS + 64 };
 	int i;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s HPT_ORDER...\n", argv[0]);
 		return 2;
 	}
+	TEST_ASSERT(!setrlimit(RLIMIT_NOFILE, &files), "RLIMIT_NOFILE: %s", strerror(errno));
 	for (i = 1; i < argc; i++)
 		bench_order(strtoul(argv[i], NULL, 0));
 	return 0;
