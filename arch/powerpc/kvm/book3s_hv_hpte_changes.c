@@ -3,7 +3,8 @@
  * Change tracking of HV guests' HPTEs for the readers of KVM_PPC_GET_HTAB_FD.
  *
  * Writers (every path that changes an HPTE) mark it in the HPT's shared
- * @changed map, see asm/kvm_book3s_hpte_changes.h.  With several readers
+ * @changed map, see asm/kvm_book3s_hpte_changes.h; book3s_hv_hpte_changes.h
+ * has the readers' side.  With several readers
  * open, a harvest moves the map's bits into the private @pending set of
  * every one of them at once, and a reader clears its own bits as it hands
  * the entries to userspace (setting them again if the copy fails).  So one
@@ -34,6 +35,8 @@
 #include <asm/kvm_book3s.h>
 #include <asm/kvm_book3s_hpte_changes.h>
 #include <asm/kvm_ppc.h>
+
+#include "book3s_hv_hpte_changes.h"
 
 /* ---- Sets of HPTE indices ---- */
 

@@ -35,6 +35,8 @@
 #include <asm/kvm_book3s_hpte_changes.h>
 #include <asm/kvm_ppc.h>
 
+#include "book3s_hv_hpte_changes.h"
+
 #define HTAB_HPTE_BYTES		(2 * sizeof(__be64))
 #define HTAB_HEADER_BYTES	sizeof(struct kvm_get_htab_header)
 /* The smallest read that can always make progress: one record, one HPTE. */

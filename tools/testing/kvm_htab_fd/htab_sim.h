@@ -9,6 +9,7 @@
 
 #include "kvm_htab_shim.h"
 #include <asm/kvm_book3s_hpte_changes.h>
+#include "../../../arch/powerpc/kvm/book3s_hv_hpte_changes.h"
 
 /* From asm/kvm_ppc.h, keep in sync: the ioctl under test. */
 int kvm_vm_ioctl_get_htab_fd(struct kvm *kvm, struct kvm_get_htab_fd *ghf);

@@ -3,9 +3,9 @@
  * The kernel, as far as book3s_hv_htab_fd.c and book3s_hv_hpte_changes.c
  * see it, for building them unchanged in userspace.  Every kernel header
  * those files include is a one-line stub under shim/ that includes this
- * file, so no real kernel header can be pulled in by accident; the one
- * exception is asm/kvm_book3s_hpte_changes.h, which is ours and is used
- * as is.
+ * file, so no real kernel header can be pulled in by accident; the
+ * exceptions are asm/kvm_book3s_hpte_changes.h and book3s_hv_hpte_changes.h,
+ * which are ours and are used as they are.
  *
  * Three kinds of definitions, as in tools/testing/vma:
  *  - no-op stubs (preemption, RCU-like SRCU, module ownership);
