@@ -11,12 +11,15 @@
 #
 # icount (the default): QEMU runs with -icount shift=0, so the guest's clock,
 # which the bench reads, advances 1 ns per instruction the emulated CPUs
-# execute and stands still otherwise.  A figure is then an instruction
-# count, the same from boot to boot (within 0.1%), whatever the machine
-# running QEMU is doing.  It does not see what an instruction costs:
-# cache and TLB misses are free.  Debian 12's QEMU 7.2 cannot run powernv9
-# under -icount, so this uses bookworm-backports' QEMU
-# (scripts/fetch-qemu-icount.sh).
+# execute and stands still otherwise.  A figure is then a count of every
+# instruction both emulated CPUs ran in the timed interval (interrupts,
+# other tasks and the other CPU's included), nearly the same from boot to
+# boot whatever the machine running QEMU is doing: the larger figures
+# within 0.1%, the smallest (a few thousand instructions) within tens of
+# percent.  It does not see what an instruction costs: cache and TLB
+# misses are free.  Debian 12's QEMU 7.2 cannot run powernv9 under
+# -icount, so this uses bookworm-backports' QEMU
+# (scripts/fetch-qemu-icount.sh), whose version the table's header names.
 #
 # wall: Debian 12's QEMU 7.2, as the tests run, in real time.  Emulated
 # timings vary up to 1.5x between boots, and with the link's layout: QEMU's
@@ -112,9 +115,9 @@ for r in $(seq "$runs"); do
 	done
 done
 
-python3 - "$out" "$runs" "$clock" <<'PY' | tee "$top/docs/bench-kernel.txt"
+python3 - "$out" "$runs" "$clock" "$(cat "$top/build/qemu-icount/version" 2>/dev/null)" <<'PY' | tee "$top/docs/bench-kernel.txt"
 import statistics, sys, collections, datetime
-out, runs, clock = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+out, runs, clock, qemu_version = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 fig = collections.defaultdict(list)          # (kernel, log, name) -> [ms]
 order = []
 for k in ("host", "base"):
@@ -128,7 +131,8 @@ for k in ("host", "base"):
 print(f"# make bench-kernel, {datetime.date.today()}: htab_fd_bench on powernv9-hash (QEMU TCG),")
 if clock == "icount":
     print(f"# {runs} boots per kernel, alternating; BENCH_CLOCK=icount: QEMU -icount shift=0")
-    print("# (bookworm-backports' QEMU), 1 ms = 1,000,000 instructions of the emulated CPUs")
+    print(f"# (bookworm-backports' QEMU {qemu_version}), 1 ms = 1,000,000 instructions of the")
+    print("# emulated CPUs")
 else:
     print(f"# {runs} boots per kernel, alternating; BENCH_CLOCK=wall: Debian 12's QEMU, real time,")
     print("# each boot with the text moved (see scripts/bench-kernel.sh)")

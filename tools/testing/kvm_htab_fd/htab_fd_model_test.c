@@ -1517,19 +1517,20 @@ static unsigned long random_word(struct choice *c)
 }
 
 /*
- * The searches the read path inlines on a window or a chunk of a set,
- * against a walk bit by bit: random words, from every bit.
+ * The searches the read path inlines on a window (64 words) or a chunk of a
+ * set (63), against a walk bit by bit: random words, from every bit.
  */
 TEST(summed_bitmap_searches_match_a_walk)
 {
-	const unsigned long nbits = BITS_PER_LONG * BITS_PER_LONG;
 	struct choice choice = { .state = 3 };
-	unsigned long words[BITS_PER_LONG], nonempty, bit, w, want, end;
+	unsigned long words[BITS_PER_LONG], nonempty, nbits, bit, w, want, end;
 	unsigned int round;
 
-	for (round = 0; round < 64; round++) {
+	for (round = 0; round < 128; round++) {
+		nbits = (BITS_PER_LONG - round % 2) * BITS_PER_LONG;
 		nonempty = 0;
-		for (w = 0; w < BITS_PER_LONG; w++) {
+		memset(words, 0, sizeof(words));
+		for (w = 0; w < nbits / BITS_PER_LONG; w++) {
 			words[w] = choose(&choice, 3) ? 0 : random_word(&choice);
 			if (words[w])
 				nonempty |= 1UL << w;

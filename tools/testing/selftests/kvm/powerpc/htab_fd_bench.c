@@ -20,12 +20,15 @@
  *   debug            QEMU's HPTE-group lookup: open at a random PTEG, read
  *                    136 bytes, close (mean of 50), the stream's reader open
  *   debug_reader_kib the kernel memory (slab and vmalloc) such a reader
- *                    holds until it is closed: 4096 of them open at once
+ *                    holds until it is closed, its struct file and dentry
+ *                    included: 4096 of them open at once, at PTEGs spread
+ *                    over the table
  *   restore_stream   the same population written again, whole, in one
  *                    write(), after KVM_PPC_ALLOCATE_HTAB wiped the HPT
  *
- * Prints "bench <log2 entries> <name> <milliseconds, or KiB for *_kib>"
- * lines; a figure the kernel cannot give is left out.  Times are read by system call: on the
+ * Prints "bench <log2 entries> <name> <value>" lines, the value in
+ * milliseconds, or KiB for *_kib; a figure the kernel cannot give is left
+ * out.  Times are read by system call: on the
  * emulated hosts the vDSO's clock has been seen to jump.
  */
 #include <stdio.h>
@@ -166,6 +169,9 @@ static void report(unsigned int log, const char *name, double secs)
 	report_value(log, name, secs * 1e3);
 }
 
+/* The memory figure's readers fit in the fd table, grown beforehand. */
+static bool memory_readers_fit;
+
 /* Slab and vmalloc memory in use, in KiB: where a reader's allocations go. */
 static long kernel_kib(void)
 {
@@ -182,7 +188,11 @@ static long kernel_kib(void)
 	return sum;
 }
 
-/* Open MEMORY_READERS debug readers at once; the memory each holds. */
+/*
+ * Open MEMORY_READERS debug readers at once; the memory each holds.  Their
+ * PTEGs are spread evenly, so that the other figures' random choices are
+ * the same whether this one is taken or not.
+ */
 static double debug_reader_kib(struct kvm_vm *vm, uint64_t npte)
 {
 	static int fds[MEMORY_READERS];
@@ -191,7 +201,7 @@ static double debug_reader_kib(struct kvm_vm *vm, uint64_t npte)
 	int k;
 
 	for (k = 0; k < MEMORY_READERS; k++) {
-		fds[k] = vm_htab_fd(vm, 0, rng() % (npte / 8) * 8);
+		fds[k] = vm_htab_fd(vm, 0, k * (npte / MEMORY_READERS) / 8 * 8);
 		TEST_ASSERT(read(fds[k], buf, sizeof(buf)) > 0, "debug read");
 	}
 	after = kernel_kib();
@@ -291,7 +301,8 @@ static void bench_order(unsigned int order)
 		close(dfd);
 	}
 	report(log, "debug", (monotonic_seconds() - t) / DEBUG_READS);
-	report_value(log, "debug_reader_kib", debug_reader_kib(vm, npte));
+	if (memory_readers_fit)
+		report_value(log, "debug_reader_kib", debug_reader_kib(vm, npte));
 	close(fd);
 
 	/* A whole stream in one write(), into a wiped HPT. */
@@ -308,14 +319,34 @@ static void bench_order(unsigned int order)
 
 int main(int argc, char **argv)
 {
-	struct rlimit files = { MEMORY_READERS + 64, MEMORY_READERS + 64 };
-	int i;
+	struct rlimit files;
+	int i, fd;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s HPT_ORDER...\n", argv[0]);
 		return 2;
 	}
-	TEST_ASSERT(!setrlimit(RLIMIT_NOFILE, &files), "RLIMIT_NOFILE: %s", strerror(errno));
+	/*
+	 * Room for the memory figure's readers, and the fd table grown for
+	 * them now rather than while they are counted.
+	 */
+	TEST_ASSERT(!getrlimit(RLIMIT_NOFILE, &files), "RLIMIT_NOFILE: %s", strerror(errno));
+	if (files.rlim_cur < MEMORY_READERS + 64) {
+		struct rlimit want = {
+			MEMORY_READERS + 64, max_t(rlim_t, files.rlim_max, MEMORY_READERS + 64)
+		};
+
+		/* Unprivileged, the hard limit may not be raised: up to it, then. */
+		files.rlim_cur = files.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &want))
+			setrlimit(RLIMIT_NOFILE, &files);
+	}
+	fd = dup2(0, MEMORY_READERS + 63);
+	memory_readers_fit = fd >= 0;
+	if (memory_readers_fit)
+		close(fd);
+	else
+		printf("# RLIMIT_NOFILE too low for %d readers: no debug_reader_kib\n", MEMORY_READERS);
 	for (i = 1; i < argc; i++)
 		bench_order(strtoul(argv[i], NULL, 0));
 	return 0;
