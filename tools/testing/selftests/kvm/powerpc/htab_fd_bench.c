@@ -28,8 +28,8 @@
  *
  * Prints "bench <log2 entries> <name> <value>" lines, the value in
  * milliseconds, or KiB for *_kib; a figure the kernel cannot give is left
- * out.  Times are read by system call: on the
- * emulated hosts the vDSO's clock has been seen to jump.
+ * out.  Times are read by system call: on the emulated hosts the vDSO's
+ * clock has been seen to jump.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,7 +346,8 @@ int main(int argc, char **argv)
 	if (memory_readers_fit)
 		close(fd);
 	else
-		printf("# RLIMIT_NOFILE too low for %d readers: no debug_reader_kib\n", MEMORY_READERS);
+		printf("# RLIMIT_NOFILE too low for %d readers: no debug_reader_kib\n",
+		       MEMORY_READERS);
 	for (i = 1; i < argc; i++)
 		bench_order(strtoul(argv[i], NULL, 0));
 	return 0;
