@@ -5,7 +5,8 @@
 # the emulated POWER9 hash host, our kernel and the base built with the same
 # config, booted in turn BENCH_RUNS times each (default 3); each figure is
 # the median over boots, with its spread, and the ratio base / ours (how
-# many times faster ours is).
+# many times less time, or instructions, ours takes; for the memory figure,
+# how many times less memory ours holds).
 #
 # BENCH_CLOCK says what a millisecond is:
 #
@@ -14,9 +15,9 @@
 # execute and stands still otherwise.  A figure is then a count of every
 # instruction both emulated CPUs ran in the timed interval (interrupts,
 # other tasks and the other CPU's included), nearly the same from boot to
-# boot whatever the machine running QEMU is doing: the larger figures
-# within 0.1%, the smallest (a few thousand instructions) within tens of
-# percent.  It does not see what an instruction costs: cache and TLB
+# boot whatever the machine running QEMU is doing: within 0.2% at 2^20
+# entries and over, 1% at 2^16, and the smallest figures (a few thousand
+# instructions) within tens of percent.  It does not see what an instruction costs: cache and TLB
 # misses are free.  Debian 12's QEMU 7.2 cannot run powernv9 under
 # -icount, so this uses bookworm-backports' QEMU
 # (scripts/fetch-qemu-icount.sh), whose version the table's header names.

@@ -4,16 +4,16 @@
  *
  * Writers (every path that changes an HPTE) mark it in the HPT's shared
  * @changed map, see asm/kvm_book3s_hpte_changes.h; book3s_hv_hpte_changes.h
- * has the readers' side.  With several readers
- * open, a harvest moves the map's bits into the private @pending set of
- * every one of them at once, and a reader clears its own bits as it hands
- * the entries to userspace (setting them again if the copy fails).  So one
- * reader (QEMU's migration stream, say) never loses a change another reader
- * (a short-lived debug read) returned, and a reader knows exactly which
- * entries changed since it last returned them.  The only reader open, past
- * its first pass (the migration stream, mostly), has every change to
- * itself: its read takes them from the shared map as it reaches them, with
- * no harvest and no set, and marks again what it took and did not return.
+ * has the readers' side.  With several readers open, a harvest moves the
+ * map's bits into the private @pending set of every one of them at once, and
+ * a reader clears its own bits as it hands the entries to userspace (setting
+ * them again if the copy fails).  So one reader (QEMU's migration stream,
+ * say) never loses a change another reader (a short-lived debug read)
+ * returned, and a reader knows exactly which entries changed since it last
+ * returned them.  The only reader open, past its first pass (the migration
+ * stream, mostly), has every change to itself: its read takes them from the
+ * shared map as it reaches them, with no harvest and no set, and marks again
+ * what it took and did not return.
  *
  * R and C bits the hardware sets are nobody's change until someone looks:
  * the readers do for the entries they return, and a sweep does for the

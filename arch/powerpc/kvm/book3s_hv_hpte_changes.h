@@ -11,8 +11,8 @@
  * Include after <linux/kvm_host.h>: the reader's fast paths below read
  * struct kvm.
  */
-#ifndef __KVM_BOOK3S_HV_HPTE_CHANGES_H__
-#define __KVM_BOOK3S_HV_HPTE_CHANGES_H__
+#ifndef __POWERPC_KVM_BOOK3S_HV_HPTE_CHANGES_H__
+#define __POWERPC_KVM_BOOK3S_HV_HPTE_CHANGES_H__
 
 #include <linux/bitops.h>
 #include <linux/list.h>
@@ -229,4 +229,4 @@ static __always_inline void kvmppc_hpte_changes_untrack_rc(struct kvm *kvm, unsi
 		__kvmppc_hpte_changes_untrack_rc(kvm, from, to);
 }
 
-#endif /* __KVM_BOOK3S_HV_HPTE_CHANGES_H__ */
+#endif /* __POWERPC_KVM_BOOK3S_HV_HPTE_CHANGES_H__ */
