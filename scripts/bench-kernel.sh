@@ -17,9 +17,9 @@
 # other tasks and the other CPU's included), nearly the same from boot to
 # boot whatever the machine running QEMU is doing: within 0.2% at 2^20
 # entries and over, 1% at 2^16, and the smallest figures (a few thousand
-# instructions) within tens of percent.  It does not see what an instruction costs: cache and TLB
-# misses are free.  Debian 12's QEMU 7.2 cannot run powernv9 under
-# -icount, so this uses bookworm-backports' QEMU
+# instructions) within tens of percent.  It does not see what an
+# instruction costs: cache and TLB misses are free.  Debian 12's QEMU 7.2
+# cannot run powernv9 under -icount, so this uses bookworm-backports' QEMU
 # (scripts/fetch-qemu-icount.sh), whose version the table's header names.
 #
 # wall: Debian 12's QEMU 7.2, as the tests run, in real time.  Emulated

@@ -188,6 +188,16 @@ static long kernel_kib(void)
 	return sum;
 }
 
+/* QEMU's HPTE-group lookup up to its close: open at PTEG @pteg, read 136 bytes. */
+static int debug_reader(struct kvm_vm *vm, uint64_t pteg)
+{
+	uint8_t buf[DEBUG_BYTES];
+	int fd = vm_htab_fd(vm, 0, pteg * 8);
+
+	TEST_ASSERT(read(fd, buf, sizeof(buf)) > 0, "debug read");
+	return fd;
+}
+
 /*
  * Open MEMORY_READERS debug readers at once; the memory each holds.  Their
  * PTEGs are spread evenly, so that the other figures' random choices are
@@ -197,13 +207,10 @@ static double debug_reader_kib(struct kvm_vm *vm, uint64_t npte)
 {
 	static int fds[MEMORY_READERS];
 	long before = kernel_kib(), after;
-	uint8_t buf[DEBUG_BYTES];
 	int k;
 
-	for (k = 0; k < MEMORY_READERS; k++) {
-		fds[k] = vm_htab_fd(vm, 0, k * (npte / MEMORY_READERS) / 8 * 8);
-		TEST_ASSERT(read(fds[k], buf, sizeof(buf)) > 0, "debug read");
-	}
+	for (k = 0; k < MEMORY_READERS; k++)
+		fds[k] = debug_reader(vm, k * (npte / MEMORY_READERS) / 8);
 	after = kernel_kib();
 	for (k = 0; k < MEMORY_READERS; k++)
 		close(fds[k]);
@@ -293,13 +300,8 @@ static void bench_order(unsigned int order)
 	report(log, "b0.1", p.secs);
 
 	t = monotonic_seconds();
-	for (k = 0; k < DEBUG_READS; k++) {
-		uint8_t buf[DEBUG_BYTES];
-		int dfd = vm_htab_fd(vm, 0, rng() % (npte / 8) * 8);
-
-		TEST_ASSERT(read(dfd, buf, sizeof(buf)) > 0, "debug read");
-		close(dfd);
-	}
+	for (k = 0; k < DEBUG_READS; k++)
+		close(debug_reader(vm, rng() % (npte / 8)));
 	report(log, "debug", (monotonic_seconds() - t) / DEBUG_READS);
 	if (memory_readers_fit)
 		report_value(log, "debug_reader_kib", debug_reader_kib(vm, npte));
